@@ -1,0 +1,126 @@
+//! The storage conformance suite: one set of checks every [`LogStore`] driver must pass
+//! (as sumdb's `storage.TestStorage`). Drivers call [`check_store`] from their own tests with
+//! a fresh, empty store.
+
+// A conformance failure is a test failure: panicking with a message is the point here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::store::{CommitBatch, LogMeta, LogStore, NewEntry, StoreError, StoredEntry, TreeState};
+use cairn_merkle::tiles::Tile;
+use cairn_merkle::{leaf_hash, Hash};
+
+fn state(size: u64) -> TreeState {
+    TreeState {
+        size,
+        root: Hash([size as u8; 32]),
+        checkpoint: format!("checkpoint {size}\n").into_bytes(),
+    }
+}
+
+fn entry(index: u64) -> NewEntry {
+    let body = format!("entry {index}").into_bytes();
+    NewEntry {
+        index,
+        leaf_hash: leaf_hash(&body),
+        integrated_time: 1_700_000_000 + index,
+        body,
+    }
+}
+
+fn tile(level: u8, index: u64, width: u16) -> (Tile, Vec<u8>) {
+    let t = Tile::new(level, index, width).unwrap();
+    let data = (0..width)
+        .flat_map(|i| [level.wrapping_add(i as u8); 32])
+        .collect();
+    (t, data)
+}
+
+/// Runs every check against `store`, which must be empty. Panics on the first failure.
+pub fn check_store<S: LogStore>(store: S) {
+    let meta = LogMeta {
+        origin: "example.com/log".into(),
+        vkey: "example.com/log+00000000+AQ".into(),
+        created: 1_700_000_000,
+    };
+    assert!(store.meta().unwrap().is_none(), "a new store has no meta");
+    assert!(matches!(store.state(), Err(StoreError::NotInitialized)));
+
+    store.init(&meta, &state(0)).unwrap();
+    assert_eq!(store.meta().unwrap(), Some(meta.clone()));
+    assert_eq!(store.state().unwrap(), state(0));
+    assert!(
+        matches!(
+            store.init(&meta, &state(5)),
+            Err(StoreError::AlreadyInitialized)
+        ),
+        "a second init is refused"
+    );
+    assert_eq!(
+        store.state().unwrap(),
+        state(0),
+        "a refused init writes nothing"
+    );
+
+    // A first batch of three entries and a partial tile.
+    let b1 = CommitBatch {
+        old_size: 0,
+        new_state: state(3),
+        entries: (0..3).map(entry).collect(),
+        tiles: vec![tile(0, 0, 3)],
+    };
+    store.commit(&b1).unwrap();
+    assert_eq!(store.state().unwrap(), state(3));
+    assert_eq!(store.read_tile(0, 0).unwrap(), Some(tile(0, 0, 3).1));
+    assert_eq!(store.read_tile(0, 1).unwrap(), None);
+    assert_eq!(store.read_tile(1, 0).unwrap(), None);
+    for i in 0..3 {
+        assert_eq!(store.lookup(&entry(i).leaf_hash).unwrap(), Some(i));
+    }
+    assert_eq!(store.lookup(&leaf_hash(b"absent")).unwrap(), None);
+    let read = store.read_entries(0, 10).unwrap();
+    let want: Vec<StoredEntry> = (0..3)
+        .map(|i| StoredEntry {
+            integrated_time: entry(i).integrated_time,
+            body: entry(i).body,
+        })
+        .collect();
+    assert_eq!(read, want);
+    assert_eq!(store.read_entries(1, 2).unwrap(), want[1..2]);
+    assert_eq!(store.read_entries(3, 5).unwrap(), vec![]);
+
+    // A stale compare-and-swap writes nothing at all.
+    let stale = CommitBatch {
+        old_size: 0,
+        new_state: state(9),
+        entries: vec![entry(7)],
+        tiles: vec![tile(0, 0, 9), tile(2, 0, 1)],
+    };
+    match store.commit(&stale) {
+        Err(StoreError::Conflict {
+            expected: 0,
+            found: 3,
+        }) => {}
+        other => panic!("stale commit: want Conflict, got {other:?}"),
+    }
+    assert_eq!(store.state().unwrap(), state(3));
+    assert_eq!(store.read_tile(0, 0).unwrap(), Some(tile(0, 0, 3).1));
+    assert_eq!(store.read_tile(2, 0).unwrap(), None);
+    assert_eq!(store.lookup(&entry(7).leaf_hash).unwrap(), None);
+    assert_eq!(store.read_entries(7, 8).unwrap(), vec![]);
+
+    // The partial tile grows: the widest version replaces it; a full tile and a level-1 tile.
+    let b2 = CommitBatch {
+        old_size: 3,
+        new_state: state(300),
+        entries: (3..300).map(entry).collect(),
+        tiles: vec![tile(0, 0, 256), tile(0, 1, 44), tile(1, 0, 1)],
+    };
+    store.commit(&b2).unwrap();
+    assert_eq!(store.state().unwrap(), state(300));
+    assert_eq!(store.read_tile(0, 0).unwrap(), Some(tile(0, 0, 256).1));
+    assert_eq!(store.read_tile(0, 1).unwrap(), Some(tile(0, 1, 44).1));
+    assert_eq!(store.read_tile(1, 0).unwrap(), Some(tile(1, 0, 1).1));
+    assert_eq!(store.read_entries(0, 1000).unwrap().len(), 300);
+    assert_eq!(store.lookup(&entry(299).leaf_hash).unwrap(), Some(299));
+    assert_eq!(store.meta().unwrap(), Some(meta), "meta never changes");
+}
