@@ -51,11 +51,11 @@ pub(crate) fn ed25519_key_from_vkey(vkey: &Vkey, sig_type: u8) -> Result<Verifyi
         .as_slice()
         .try_into()
         .map_err(|_| bad("Ed25519 public key is not 32 bytes"))?;
-    let key = VerifyingKey::from_bytes(&bytes).map_err(|_| bad("invalid Ed25519 public key"))?;
+    // The key ID check is a hash; point decompression costs far more, so it comes second.
     if key_id(&vkey.name, sig_type, &bytes) != vkey.key_id {
         return Err(bad("key ID does not match the key"));
     }
-    Ok(key)
+    VerifyingKey::from_bytes(&bytes).map_err(|_| bad("invalid Ed25519 public key"))
 }
 
 /// Signs notes with an Ed25519 key (type 0x01). Ed25519 signing is deterministic, so this

@@ -69,14 +69,14 @@ impl FromStr for Vkey {
     /// hex, non-canonical base64 and an empty key.
     fn from_str(s: &str) -> Result<Vkey, NoteError> {
         let bad = |reason| NoteError::malformed(Format::Vkey, reason);
-        // A key name cannot contain '+', and neither can the hex field, so the fields are
-        // exactly the three '+'-separated parts; a '+' inside the base64 would make four.
-        let mut parts = s.split('+');
-        let (Some(name), Some(hex), Some(b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad("not three '+'-separated fields"));
-        };
+        // A key name cannot contain '+', and neither can the hex field, so the first two '+'
+        // end them; the base64 after them may itself contain '+'.
+        let (name, rest) = s
+            .split_once('+')
+            .ok_or_else(|| bad("no '+' after the key name"))?;
+        let (hex, b64) = rest
+            .split_once('+')
+            .ok_or_else(|| bad("no '+' after the key ID"))?;
         let name: KeyName = name.parse().map_err(|_| bad("invalid key name"))?;
         if hex.len() != 8 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(bad("key ID is not 8 lowercase hex digits"));
@@ -139,6 +139,21 @@ mod tests {
     }
 
     #[test]
+    fn vkey_base64_may_contain_plus() {
+        // Regression (found by proptest): the key field is standard base64, whose alphabet
+        // includes '+', so it must not be split on '+'.
+        let v = Vkey {
+            name: "k".parse().unwrap(),
+            key_id: 1,
+            sig_type: 0xfb,
+            public_key: vec![0xef, 0xbf],
+        };
+        let s = v.to_string();
+        assert_eq!(s, "k+00000001++++/");
+        assert_eq!(s.parse::<Vkey>().unwrap(), v);
+    }
+
+    #[test]
     fn vkey_syntax_is_strict() {
         for bad in [
             "",
@@ -149,6 +164,8 @@ mod tests {
             "example.com/foo+530d903+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
             "example.com/foo+0530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
             "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k+",
+            "example.com/foo+530d903a++AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
+            "example.com/foo++530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
             "example.com/foo+530d903a+",
             "example.com/foo+530d903a+AQ==",
             "exa mple+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
