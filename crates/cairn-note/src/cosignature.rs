@@ -97,6 +97,16 @@ impl CosignatureSigner {
         }
     }
 
+    /// Returns a cosigner with a new key from `rng` (the caller's RNG), with no timestamp set.
+    pub fn generate(name: KeyName, rng: &mut impl rand_core::CryptoRngCore) -> CosignatureSigner {
+        CosignatureSigner::new(name, SigningKey::generate(rng))
+    }
+
+    /// Returns the private key, for the caller to store.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// Returns this cosigner with the timestamp that [`NoteSigner::sign`] will use.
     #[must_use]
     pub fn with_timestamp(mut self, timestamp: u64) -> CosignatureSigner {

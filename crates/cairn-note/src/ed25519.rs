@@ -74,6 +74,17 @@ impl Ed25519Signer {
         Ed25519Signer { name, key, key_id }
     }
 
+    /// Returns a signer with a new key from `rng` (the caller's RNG: this crate never reaches
+    /// for the OS one).
+    pub fn generate(name: KeyName, rng: &mut impl rand_core::CryptoRngCore) -> Ed25519Signer {
+        Ed25519Signer::new(name, SigningKey::generate(rng))
+    }
+
+    /// Returns the private key, for the caller to store.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// Returns the verifier for this signer's public key.
     pub fn verifier(&self) -> Ed25519Verifier {
         Ed25519Verifier::new(self.name.clone(), self.key.verifying_key())
@@ -260,6 +271,18 @@ mod tests {
         // Wrong lengths are a failed verification, never a panic.
         assert!(!verifier.verify(b"hello\n", &[]));
         assert!(!verifier.verify(b"hello\n", &[0; 65]));
+    }
+
+    #[test]
+    fn generate_uses_the_given_rng() {
+        let name: KeyName = "k".parse().unwrap();
+        let a = Ed25519Signer::generate(name.clone(), &mut rand_core::OsRng);
+        let b = Ed25519Signer::generate(name, &mut rand_core::OsRng);
+        assert_ne!(a.verifying_key(), b.verifying_key());
+        let note = Note::sign("x\n", &[&a]).unwrap();
+        assert!(note.verify(&[&a.verifier()]).is_ok());
+        let again = Ed25519Signer::new(a.name().clone(), a.signing_key().clone());
+        assert_eq!(again.vkey(), a.vkey());
     }
 
     #[test]
