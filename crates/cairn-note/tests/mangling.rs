@@ -3,11 +3,12 @@
 //! format cannot tell (a proof hash, an unknown signer), decodes to a different value. Never
 //! accepted as the original, never a panic.
 //!
-//! Cost: "every single-byte change" of a 200-byte note is about 12,000 signature checks.
-//! ed25519-dalek takes ~18 ms per check in an unoptimised test build (4 minutes in all), ring
-//! ~0.5 ms. So the exhaustive passes check Ed25519 with ring, an independent implementation
-//! wrapped as a [`NoteVerifier`] with the crate's own key names and key IDs; the crate's own
-//! verifiers (dalek `verify_strict`) get every truncation and a sample of byte changes.
+//! Cost: "every single-byte change" of a 200-byte note is about 12,000 signature checks. With
+//! the workspace's `opt-level = 2` for dependencies (root Cargo.toml) that is a few seconds;
+//! were it removed, ed25519-dalek would take ~18 ms a check (minutes per test).
+//!
+//! The signatures are checked by the crate's own verifiers and, as a cross-check, by ring's
+//! independent Ed25519 behind the crate's key names and key IDs.
 
 // Test helpers outside #[test] fns may unwrap too: a panic here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -110,37 +111,6 @@ fn for_each_mangling(good: &[u8], mut f: impl FnMut(&[u8], Option<usize>)) {
     }
 }
 
-/// Calls `f` with every strict prefix of `good`, then, at every position, the byte with its
-/// low bit flipped and the byte replaced by 'A' (a base64 digit and a valid text character).
-fn for_each_sampled_mangling(good: &[u8], mut f: impl FnMut(&[u8])) {
-    for n in 0..good.len() {
-        f(&good[..n]);
-    }
-    let mut buf = good.to_vec();
-    for i in 0..good.len() {
-        for b in [good[i] ^ 1, b'A'] {
-            if b != good[i] {
-                buf[i] = b;
-                f(&buf);
-            }
-        }
-        buf[i] = good[i];
-    }
-}
-
-/// Calls `f` with every strict prefix of `good`, then with each byte's low bit flipped.
-fn for_each_low_bit_flip(good: &[u8], mut f: impl FnMut(&[u8])) {
-    for n in 0..good.len() {
-        f(&good[..n]);
-    }
-    let mut buf = good.to_vec();
-    for i in 0..good.len() {
-        buf[i] ^= 1;
-        f(&buf);
-        buf[i] ^= 1;
-    }
-}
-
 #[test]
 fn ring_agrees_with_the_crate_on_the_originals() {
     let (log, witness) = (log_signer(), witness_signer());
@@ -161,7 +131,7 @@ fn ring_agrees_with_the_crate_on_the_originals() {
 #[test]
 fn signed_checkpoint_every_mangling_is_rejected() {
     let log = log_signer();
-    let verifier = RingVerifier::note(&log);
+    let verifier = log.verifier();
     let origin: Origin = "example.com/log".parse().unwrap();
     let good = sign_checkpoint(&checkpoint(), &[&log]).unwrap().to_bytes();
     assert!(open_checkpoint(&good, &[&verifier], Some(&origin)).is_ok());
@@ -182,58 +152,40 @@ fn signed_checkpoint_every_mangling_is_rejected() {
 }
 
 #[test]
-fn signed_note_sampled_manglings_fail_the_crate_verifier() {
-    let log = log_signer();
-    let verifier = log.verifier();
-    let good = Note::sign("a note\n\nwith an empty line\n", &[&log])
-        .unwrap()
-        .to_bytes();
-    assert!(Note::parse(&good).unwrap().verify(&[&verifier]).is_ok());
-    for_each_sampled_mangling(&good, |bytes| {
-        let result = Note::parse(bytes).and_then(|n| n.verify(&[&verifier]));
-        assert!(result.is_err(), "{:?}", String::from_utf8_lossy(bytes));
+fn ring_also_rejects_every_mangling() {
+    // The same exhaustive pass with another Ed25519 implementation, on a note whose text
+    // has an empty line, and on the cosignature.
+    let (log, witness) = (log_signer(), witness_signer());
+    let note = Note::sign("a note\n\nwith an empty line\n", &[&log]).unwrap();
+    let lv = RingVerifier::note(&log);
+    for_each_mangling(&note.to_bytes(), |bytes, _| {
+        assert!(Note::parse(bytes).and_then(|n| n.verify(&[&lv])).is_err());
     });
+
+    assert_cosignature_manglings_rejected(&RingVerifier::cosignature(&witness));
 }
 
 #[test]
 fn cosigned_checkpoint_every_mangling_loses_the_cosignature() {
-    let (log, witness) = (log_signer(), witness_signer());
-    let wv = RingVerifier::cosignature(&witness);
-    let mut note = sign_checkpoint(&checkpoint(), &[&log]).unwrap();
-    note.add_signatures(&[&witness]).unwrap();
-    let good = note.to_bytes();
-    assert!(note.verify(&[&wv]).is_ok());
-
-    // Changes to the text and the log's line are covered (with only the log's key known) by
-    // signed_checkpoint_every_mangling_is_rejected; here, with only the witness's key known,
-    // every truncation and every change to the cosignature line.
-    let cosig_at = good.len() - note.signatures[1].to_line().len();
-    for_each_mangling(&good, |bytes, changed| {
-        if changed.is_none_or(|i| i >= cosig_at) {
-            let result = Note::parse(bytes).and_then(|n| n.verify(&[&wv]));
-            assert!(result.is_err(), "{:?}", String::from_utf8_lossy(bytes));
-        }
-    });
+    assert_cosignature_manglings_rejected(&witness_signer().verifier());
 }
 
-#[test]
-fn cosignature_sampled_manglings_fail_the_crate_verifier() {
+/// With only the witness's key known, every truncation of a cosigned checkpoint and every
+/// change outside the log's signature line (which that key does not cover) is rejected.
+fn assert_cosignature_manglings_rejected(wv: &dyn NoteVerifier) {
     let (log, witness) = (log_signer(), witness_signer());
     let mut note = sign_checkpoint(&checkpoint(), &[&log]).unwrap();
     note.add_signatures(&[&witness]).unwrap();
-    // Only the cosignature is checked here, so every change to the text or to the
-    // cosignature line must fail; the log's line is not covered by this verifier.
-    let wv = witness.verifier();
     let good = note.to_bytes();
-    let log_line = note.signatures[0].to_line();
-    let log_line_at = note.text.len() + 1;
-    for_each_low_bit_flip(&good, |bytes| {
-        let touches_only_log_line = bytes.len() == good.len()
-            && bytes[..log_line_at] == good[..log_line_at]
-            && bytes[log_line_at + log_line.len()..] == good[log_line_at + log_line.len()..];
-        let result = Note::parse(bytes).and_then(|n| n.verify(&[&wv]));
-        if !touches_only_log_line && bytes.len() > log_line_at + log_line.len() {
-            assert!(result.is_err(), "{:?}", String::from_utf8_lossy(bytes));
+    assert!(note.verify(&[wv]).is_ok());
+    let log_line =
+        (note.text.len() + 1)..(note.text.len() + 1 + note.signatures[0].to_line().len());
+    for_each_mangling(&good, |bytes, changed| {
+        if changed.is_some_and(|i| log_line.contains(&i)) {
+            return;
+        }
+        if let Ok(v) = Note::parse(bytes).and_then(|n| n.verify(&[wv])) {
+            panic!("accepted {:?}", v.note());
         }
     });
 }
