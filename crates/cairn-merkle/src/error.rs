@@ -21,6 +21,12 @@ pub enum MerkleError {
         /// The newer tree size.
         new: u64,
     },
+    /// A tree size above [`crate::MAX_TREE_SIZE`], which the stored-hash layout cannot number.
+    #[error("tree size {size} is above the largest supported size 2^63")]
+    TreeTooLarge {
+        /// The requested tree size.
+        size: u64,
+    },
     /// The hash reader answered with the wrong number of hashes.
     #[error("hash reader returned {got} hashes, want {want}")]
     ReaderCount {

@@ -37,6 +37,6 @@ pub use hash::{empty_root, leaf_hash, node_hash, Hash, HASH_SIZE};
 pub use tree::{
     consistency_proof, consistency_proof_indexes, inclusion_proof, inclusion_proof_indexes,
     split_stored_hash_index, stored_hash_count, stored_hash_index, stored_hashes_for_leaf,
-    stored_hashes_for_leaf_indexes, tree_hash, tree_hash_indexes, HashReader,
+    stored_hashes_for_leaf_indexes, tree_hash, tree_hash_indexes, HashReader, MAX_TREE_SIZE,
 };
 pub use verify::{verify_consistency, verify_inclusion};

@@ -304,6 +304,9 @@ pub fn new_tiles(old_size: u64, new_size: u64) -> Vec<Tile> {
 ///
 /// # Errors
 /// Whatever the reader returns.
+///
+/// # Panics
+/// If the tile lies beyond [`crate::MAX_TREE_SIZE`] leaves (see [`stored_hash_index`]).
 pub fn read_tile_data(tile: Tile, reader: &impl HashReader) -> Result<Vec<u8>, MerkleError> {
     let start = tile.index << TILE_HEIGHT;
     let level = TILE_HEIGHT * u32::from(tile.level);

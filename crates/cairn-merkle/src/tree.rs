@@ -12,6 +12,19 @@
 
 use crate::{node_hash, Hash, MerkleError};
 
+/// The largest tree the stored-hash layout can number: a tree of 2^63 leaves stores
+/// 2^64 - 1 hashes, so its last stored-hash index is `u64::MAX - 1` and one more leaf would
+/// overflow. The functions that take a tree size from outside return
+/// [`MerkleError::TreeTooLarge`] above it.
+pub const MAX_TREE_SIZE: u64 = 1 << 63;
+
+fn check_size(size: u64) -> Result<(), MerkleError> {
+    if size > MAX_TREE_SIZE {
+        return Err(MerkleError::TreeTooLarge { size });
+    }
+    Ok(())
+}
+
 /// Reads stored hashes by their stored-hash index (see [`stored_hash_index`]).
 pub trait HashReader {
     /// Returns the hashes at `indexes`, in the same order.
@@ -51,13 +64,23 @@ impl<R: HashReader + ?Sized> HashReader for &R {
 
 /// Returns the stored-hash index of the `n`th hash at `level` (level 0 holds leaf hashes,
 /// level `l` the hashes of subtrees of 2^l leaves).
+///
+/// # Panics
+/// If the subtree is not within the first [`MAX_TREE_SIZE`] leaves (plus the first leaf
+/// after them), whose indexes do not fit in a `u64`.
 pub fn stored_hash_index(level: u32, n: u64) -> u64 {
     // Level L's n'th hash is written right after level L+1's (2n+1)'th hash, so walk down
     // to the level-0 ordering, where leaf n is written at n + n/2 + n/4 + ...
-    let mut n = n;
-    for _ in 0..level {
-        n = 2 * n + 1;
-    }
+    // That is the subtree's last leaf, (n + 1) * 2^level - 1.
+    let last_leaf = 1u64
+        .checked_shl(level)
+        .and_then(|width| n.checked_add(1)?.checked_mul(width))
+        .map(|end| end - 1)
+        .filter(|&leaf| leaf <= MAX_TREE_SIZE);
+    let Some(mut n) = last_leaf else {
+        panic!("stored hash ({level}, {n}) is beyond the stored-hash layout's range");
+    };
+    // n <= 2^63 now, so the sum below is at most 2^64 - 1.
     let mut i = 0u64;
     while n > 0 {
         i += n;
@@ -73,10 +96,9 @@ pub fn split_stored_hash_index(index: u64) -> (u32, u64) {
     let mut n = index / 2;
     let mut index_n = stored_hash_index(0, n);
     debug_assert!(index_n <= index);
-    loop {
-        // Appending leaf n+1 writes 1 + trailing_ones(n+1)... that is, leaf n+1 starts at
-        // index_n + 1 + (number of subtrees leaf n completed).
-        let x = index_n + 1 + u64::from((n + 1).trailing_zeros());
+    // Leaf n+1 is written right after leaf n and the subtrees leaf n completed. (Checked:
+    // for index u64::MAX, the leaf after the one found would be past u64::MAX.)
+    while let Some(x) = index_n.checked_add(1 + u64::from((n + 1).trailing_zeros())) {
         if x > index {
             break;
         }
@@ -89,7 +111,14 @@ pub fn split_stored_hash_index(index: u64) -> (u32, u64) {
 }
 
 /// Returns how many hashes a tree of `size` leaves stores.
+///
+/// # Panics
+/// If `size` is above [`MAX_TREE_SIZE`].
 pub fn stored_hash_count(size: u64) -> u64 {
+    assert!(
+        size <= MAX_TREE_SIZE,
+        "tree size {size} is above MAX_TREE_SIZE"
+    );
     if size == 0 {
         return 0;
     }
@@ -99,7 +128,11 @@ pub fn stored_hash_count(size: u64) -> u64 {
 
 /// Returns the stored-hash indexes whose hashes [`stored_hashes_for_leaf`] reads when leaf
 /// `n` is appended: the left siblings of the subtrees that leaf `n` completes.
+///
+/// # Panics
+/// If `n` is not below [`MAX_TREE_SIZE`] (the tree would outgrow the layout).
 pub fn stored_hashes_for_leaf_indexes(n: u64) -> Vec<u64> {
+    assert!(n < MAX_TREE_SIZE, "leaf {n} would outgrow MAX_TREE_SIZE");
     // Each trailing 1 bit of n completes a subtree, consuming the hash of its left half.
     let m = (n + 1).trailing_zeros();
     let mut indexes = vec![0u64; m as usize];
@@ -114,12 +147,14 @@ pub fn stored_hashes_for_leaf_indexes(n: u64) -> Vec<u64> {
 /// then the hash of each subtree it completes, in stored-hash-index order.
 ///
 /// # Errors
-/// Whatever the reader returns.
+/// [`MerkleError::TreeTooLarge`] if the tree would outgrow [`MAX_TREE_SIZE`], or whatever the
+/// reader returns.
 pub fn stored_hashes_for_leaf(
     n: u64,
     leaf: Hash,
     reader: &impl HashReader,
 ) -> Result<Vec<Hash>, MerkleError> {
+    check_size(n.saturating_add(1))?;
     let indexes = stored_hashes_for_leaf_indexes(n);
     let old = read_exact(reader, &indexes)?;
     let mut hashes = Vec::with_capacity(indexes.len() + 1);
@@ -182,21 +217,26 @@ fn read_exact(reader: &impl HashReader, indexes: &[u64]) -> Result<Vec<Hash>, Me
 }
 
 /// Returns the stored-hash indexes needed for the root of the tree of `size` leaves.
-pub fn tree_hash_indexes(size: u64) -> Vec<u64> {
+///
+/// # Errors
+/// [`MerkleError::TreeTooLarge`] above [`MAX_TREE_SIZE`].
+pub fn tree_hash_indexes(size: u64) -> Result<Vec<u64>, MerkleError> {
+    check_size(size)?;
     let mut need = Vec::new();
     sub_tree_index(0, size, &mut need);
-    need
+    Ok(need)
 }
 
 /// Returns the root hash of the tree of `size` leaves (any size the reader has hashes for).
 ///
 /// # Errors
-/// Whatever the reader returns.
+/// [`MerkleError::TreeTooLarge`] above [`MAX_TREE_SIZE`], or whatever the reader returns.
 pub fn tree_hash(size: u64, reader: &impl HashReader) -> Result<Hash, MerkleError> {
+    let indexes = tree_hash_indexes(size)?;
     if size == 0 {
         return Ok(crate::empty_root());
     }
-    let hashes = read_exact(reader, &tree_hash_indexes(size))?;
+    let hashes = read_exact(reader, &indexes)?;
     Ok(sub_tree_hash(0, size, &hashes).0)
 }
 
@@ -238,8 +278,10 @@ fn leaf_proof<'a>(lo: u64, hi: u64, n: u64, hashes: &'a [Hash], out: &mut Vec<Ha
 /// leaves needs.
 ///
 /// # Errors
-/// [`MerkleError::IndexOutOfRange`] unless `index < size`.
+/// [`MerkleError::IndexOutOfRange`] unless `index < size`, [`MerkleError::TreeTooLarge`]
+/// above [`MAX_TREE_SIZE`].
 pub fn inclusion_proof_indexes(size: u64, index: u64) -> Result<Vec<u64>, MerkleError> {
+    check_size(size)?;
     if index >= size {
         return Err(MerkleError::IndexOutOfRange { index, size });
     }
@@ -252,7 +294,8 @@ pub fn inclusion_proof_indexes(size: u64, index: u64) -> Result<Vec<u64>, Merkle
 /// leaves: sibling hashes from the leaf up to the root's child.
 ///
 /// # Errors
-/// [`MerkleError::IndexOutOfRange`] unless `index < size`, or whatever the reader returns.
+/// [`MerkleError::IndexOutOfRange`] unless `index < size`, [`MerkleError::TreeTooLarge`]
+/// above [`MAX_TREE_SIZE`], or whatever the reader returns.
 pub fn inclusion_proof(
     size: u64,
     index: u64,
@@ -309,8 +352,10 @@ fn tree_proof<'a>(lo: u64, hi: u64, n: u64, hashes: &'a [Hash], out: &mut Vec<Ha
 /// Returns the stored-hash indexes a consistency proof from `old_size` to `new_size` needs.
 ///
 /// # Errors
-/// [`MerkleError::InvalidSizes`] unless `old_size <= new_size`.
+/// [`MerkleError::InvalidSizes`] unless `old_size <= new_size`, [`MerkleError::TreeTooLarge`]
+/// above [`MAX_TREE_SIZE`].
 pub fn consistency_proof_indexes(old_size: u64, new_size: u64) -> Result<Vec<u64>, MerkleError> {
+    check_size(new_size)?;
     if old_size > new_size {
         return Err(MerkleError::InvalidSizes {
             old: old_size,
@@ -329,7 +374,8 @@ pub fn consistency_proof_indexes(old_size: u64, new_size: u64) -> Result<Vec<u64
 /// leaves (empty when `old_size` is 0 or equal to `new_size`).
 ///
 /// # Errors
-/// [`MerkleError::InvalidSizes`] unless `old_size <= new_size`, or whatever the reader returns.
+/// [`MerkleError::InvalidSizes`] unless `old_size <= new_size`, [`MerkleError::TreeTooLarge`]
+/// above [`MAX_TREE_SIZE`], or whatever the reader returns.
 pub fn consistency_proof(
     old_size: u64,
     new_size: u64,

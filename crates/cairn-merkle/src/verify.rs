@@ -8,8 +8,14 @@ fn inclusion_proof_len(index: u64, size: u64) -> usize {
     // The path has one hash per level where the leaf's and the last leaf's paths still
     // differ, plus one per level above where they merge that has a left sibling.
     let inner = 64 - (index ^ (size - 1)).leading_zeros();
-    let border = (index >> inner).count_ones();
-    (inner + border) as usize
+    (inner + above(index, inner).count_ones()) as usize
+}
+
+/// Returns `x >> bits`, which is 0 when `bits` is 64: the paths of two leaves of a tree of
+/// more than 2^63 leaves can differ from the top level, and a plain `>>` by 64 panics in
+/// debug builds and is a shift by 0 in release builds.
+fn above(x: u64, bits: u32) -> u64 {
+    x.checked_shr(bits).unwrap_or(0)
 }
 
 /// Checks that `proof` proves the leaf with hash `leaf` at `index` in the tree of `size`
@@ -101,7 +107,7 @@ pub fn verify_consistency(
     let shift = old_size.trailing_zeros();
     let (first, last) = ((old_size - 1) >> shift, (new_size - 1) >> shift);
     let inner = 64 - (first ^ last).leading_zeros();
-    let border = (first >> inner).count_ones();
+    let border = above(first, inner).count_ones();
     let starts_with_old = first == 0; // old_size is a power of two times the shifted unit
     let want = (inner + border) as usize + usize::from(!starts_with_old);
     if proof.len() != want {
