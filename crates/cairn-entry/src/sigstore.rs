@@ -12,6 +12,7 @@
 //! bundle and trusted root in `shared/sigstore-public`.
 
 use ed25519_dalek::VerifyingKey;
+use prost_reflect::{ReflectMessage, SerializeOptions};
 use sha2::{Digest as _, Sha256};
 
 use crate::body::EntryBody;
@@ -38,6 +39,38 @@ pub const BUNDLE_V03_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.
 /// `mediaType` of a trusted root (the version public-good Sigstore publishes).
 pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
     "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+
+/// Returns `message` as protobuf JSON (camelCase, int64 as strings, standard base64) with
+/// plain scalar and repeated fields written even at their default value; unset message,
+/// oneof and `optional` fields stay absent (never `null` or `{}`).
+///
+/// # Errors
+/// [`EntryError::Json`] if serialization fails (it does not for the generated types).
+pub fn to_json<M: ReflectMessage>(message: &M) -> Result<Vec<u8>, EntryError> {
+    write_json(message, serde_json::Serializer::new(Vec::new()))
+}
+
+/// Like [`to_json`], indented for files people read.
+///
+/// # Errors
+/// As [`to_json`].
+pub fn to_json_pretty<M: ReflectMessage>(message: &M) -> Result<Vec<u8>, EntryError> {
+    write_json(message, serde_json::Serializer::pretty(Vec::new()))
+}
+
+fn write_json<M: ReflectMessage, F: serde_json::ser::Formatter>(
+    message: &M,
+    mut ser: serde_json::Serializer<Vec<u8>, F>,
+) -> Result<Vec<u8>, EntryError> {
+    message
+        .transcode_to_dynamic()
+        .serialize_with_options(
+            &mut ser,
+            &SerializeOptions::new().skip_default_fields(false),
+        )
+        .map_err(|e| EntryError::Json(e.to_string()))?;
+    Ok(ser.into_inner())
+}
 
 /// Returns the C2SP signed-note key ID of an Ed25519 log key, in full:
 /// SHA-256(origin || 0x0A || 0x01 || 32-byte public key). This is the log ID of a Rekor v2 /

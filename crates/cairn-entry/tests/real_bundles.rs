@@ -133,6 +133,10 @@ fn every_bundle_parses_and_re_serializes_to_the_same_json() {
         assert_eq!(out, strip_defaults(&input), "{}", p.display());
         let again: Bundle = serde_json::from_value(out).unwrap();
         assert_eq!(again, bundle, "{}", p.display());
+        // The defaults-written spelling (cairn_entry::to_json) reads back the same.
+        let with_defaults = cairn_entry::to_json(&bundle).unwrap();
+        let again: Bundle = serde_json::from_slice(&with_defaults).unwrap();
+        assert_eq!(again, bundle, "{}", p.display());
     }
 }
 

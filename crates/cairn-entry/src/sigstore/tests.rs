@@ -254,3 +254,29 @@ fn ed25519ph_bundle_records_sha2_512() {
         "SHA2_512"
     );
 }
+
+#[test]
+fn to_json_writes_defaults_but_not_unset_messages() {
+    let f = fixture();
+    let mut tle = entry(&f, 0, 0);
+    tle.inclusion_promise = None;
+    if let Some(p) = tle.inclusion_proof.as_mut() {
+        p.hashes.clear();
+    }
+    let v: Value = serde_json::from_slice(&to_json(&tle).unwrap()).unwrap();
+    assert_eq!(v["logIndex"], "0");
+    assert_eq!(v["integratedTime"], "0");
+    assert_eq!(v["inclusionProof"]["logIndex"], "0");
+    assert_eq!(v["inclusionProof"]["hashes"], json!([]));
+    assert!(v.get("inclusionPromise").is_none());
+    let back: TransparencyLogEntry = serde_json::from_value(v).unwrap();
+    assert_eq!(back, tle);
+
+    let root = trusted_root_for_log(PROD_V2_URL, &prod_v2_key(), 1).unwrap();
+    let pretty = to_json_pretty(&root).unwrap();
+    let back: TrustedRoot = serde_json::from_slice(&pretty).unwrap();
+    assert_eq!(back, root);
+    let v: Value = serde_json::from_slice(&pretty).unwrap();
+    // Optional fields stay absent when unset.
+    assert!(v["tlogs"][0]["publicKey"]["validFor"].get("end").is_none());
+}
