@@ -400,3 +400,38 @@ proptest! {
         prop_assert_eq!(back, req);
     }
 }
+
+/// The messages quoted in docs/formats-entry.md §11, exactly.
+#[test]
+fn documented_error_messages() {
+    let alg = SignerAlgorithm::EcdsaP256Sha256;
+    let mut v = valid(alg);
+    v["hashedRekordRequestV002"]["digest"] = json!("not base64!");
+    assert_eq!(
+        run(&v).unwrap_err().to_string(),
+        "hashedRekordRequestV002.digest: invalid base64 (Invalid symbol 32, offset 3.)"
+    );
+    let mut v = valid(alg);
+    v["hashedRekordRequestV002"]["digest"] = json!(b64::encode(&[1u8; 31]));
+    assert_eq!(
+        run(&v).unwrap_err().to_string(),
+        "digest is 31 bytes; PKIX_ECDSA_P256_SHA_256 signs a 32-byte SHA2_256 digest"
+    );
+    let mut v = valid(alg);
+    verifier(&mut v)["keyDetails"] = json!("PKIX_RSA_PKCS1V15_2048_SHA256");
+    assert_eq!(
+        run(&v).unwrap_err().to_string(),
+        "hashedRekordRequestV002.signature.verifier.keyDetails: PKIX_RSA_PKCS1V15_2048_SHA256 \
+         is not accepted by this log; accepted: PKIX_ECDSA_P256_SHA_256, PKIX_ED25519_PH"
+    );
+    let mut v = valid(alg);
+    verifier(&mut v)["keyDetails"] = json!("PKIX_ED25519_PH");
+    assert_eq!(
+        run(&v).unwrap_err().to_string(),
+        "public key is an ECDSA P-256 key but keyDetails is PKIX_ED25519_PH"
+    );
+    assert_eq!(
+        EntryError::SignatureMismatch.to_string(),
+        "signature does not verify over the digest with the given public key"
+    );
+}
