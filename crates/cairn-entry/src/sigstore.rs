@@ -179,7 +179,7 @@ pub fn transparency_log_entry(
 
 /// Returns the v0.3 bundle a client writes for a key-signed artifact: `messageSignature` with
 /// the digest and signature of `request`, `verificationMaterial.publicKey.hint` from its key
-/// ([`public_key_hint`]), and `tlogEntries` = [`entry`].
+/// ([`public_key_hint`]), and `tlogEntries` = `[entry]`.
 ///
 /// # Errors
 /// [`EntryError::Inconsistent`] if `entry.canonicalizedBody` is not the body the log should

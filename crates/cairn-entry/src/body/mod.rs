@@ -115,3 +115,46 @@ fn from_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, EntryError> {
     check_size(bytes)?;
     serde_json::from_slice(bytes).map_err(|e| EntryError::Json(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const V002: &[u8] = br#"{"apiVersion":"0.0.2","kind":"hashedrekord","spec":{"hashedRekordV002":{"data":{"algorithm":"SHA2_256","digest":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},"signature":{"content":"AQ==","verifier":{"keyDetails":"PKIX_ECDSA_P256_SHA_256","publicKey":{"rawBytes":"Ag=="}}}}}}"#;
+
+    #[test]
+    fn dispatches_on_kind_and_version() {
+        let body = EntryBody::parse(V002).unwrap();
+        assert_eq!((body.kind(), body.api_version()), ("hashedrekord", "0.0.2"));
+        assert_eq!(body.to_canonical_bytes(), V002);
+        let dsse = br#"{"apiVersion":"0.0.2","kind":"dsse","spec":{}}"#;
+        assert_eq!(
+            EntryBody::parse(dsse),
+            Err(EntryError::UnsupportedEntryKind {
+                kind: "dsse".into(),
+                api_version: "0.0.2".into()
+            })
+        );
+        assert!(matches!(
+            EntryBody::parse(&vec![b' '; MAX_ENTRY_BYTES + 1]),
+            Err(EntryError::TooLarge { .. })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            let _ = EntryBody::parse(&bytes);
+        }
+
+        #[test]
+        fn mutated_bodies_are_rejected_or_canonical(i in 0..V002.len(), b in any::<u8>()) {
+            let mut m = V002.to_vec();
+            m[i] = b;
+            if let Ok(body) = EntryBody::parse(&m) {
+                prop_assert_eq!(body.to_canonical_bytes(), m);
+            }
+        }
+    }
+}
