@@ -1,0 +1,105 @@
+//! `cairn serve`: flags and an optional TOML file become a `RawConfig`; the server library
+//! does the rest.
+
+use anyhow::Context as _;
+use cairn_server::RawConfig;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Flags of `cairn serve`; each overrides the same field of `--config`.
+#[derive(Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// TOML configuration file (fields as in docs/operations.md).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory: database, log key and trusted_root.json [default: ./cairn-data].
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:3000].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Checkpoint origin and log key name, fixed at the first start [default: the public URL
+    /// without its scheme].
+    #[arg(long, value_name = "NAME")]
+    origin: Option<String>,
+    /// URL clients reach the log at, for trusted_root.json [default: http://<listen>].
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Most entries per sequencing round [default: 1024].
+    #[arg(long, value_name = "N")]
+    max_batch: Option<usize>,
+    /// Submissions that may wait for the sequencer before 503s [default: 8192].
+    #[arg(long, value_name = "N")]
+    queue_capacity: Option<usize>,
+    /// Largest request body in bytes [default: 65536].
+    #[arg(long, value_name = "BYTES")]
+    max_body_bytes: Option<usize>,
+}
+
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let file = match &args.config {
+        Some(path) => RawConfig::from_file(path).map_err(anyhow::Error::msg)?,
+        None => RawConfig::default(),
+    };
+    let raw = file.merge(RawConfig {
+        data: args.data,
+        listen: args.listen,
+        origin: args.origin,
+        public_url: args.public_url,
+        max_batch: args.max_batch,
+        queue_capacity: args.queue_capacity,
+        max_body_bytes: args.max_body_bytes,
+        request_timeout_secs: None,
+    });
+    let addr = raw.listen_addr().map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        let prepared = cairn_server::prepare(&raw, listener.local_addr()?)?;
+        let info = &prepared.info;
+        println!("cairn: log {} serving at {}", info.origin, info.url);
+        println!("cairn: tree size {}", info.tree_size);
+        println!("cairn: log verifier key {}", info.vkey);
+        println!(
+            "cairn: trusted root written to {}",
+            info.trusted_root_path.display()
+        );
+        cairn_server::serve(prepared, listener, shutdown_signal()).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

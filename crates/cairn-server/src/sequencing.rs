@@ -1,0 +1,100 @@
+//! The sequencing thread: owns the [`Sequencer`], takes submissions from a bounded queue,
+//! and answers each through its own oneshot channel after the batch is durable.
+//!
+//! It is an OS thread rather than a tokio task because each round ends in a blocking fsync;
+//! the queue (tokio mpsc) and replies (tokio oneshot) work from both sides without a runtime.
+//! Batching is opportunistic group commit: a round takes everything waiting (up to
+//! `max_batch`) and never waits on a timer while entries are queued, so batches are small at
+//! low load and large at high load.
+
+use crate::metrics::Metrics;
+use cairn_log::{LogStore, PendingEntry, Published, Sequenced, Sequencer};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// One submission waiting for the sequencer.
+pub(crate) struct Job {
+    /// The verified entry.
+    pub(crate) entry: PendingEntry,
+    /// Where the answer goes; `Err` when the sequencer stopped.
+    pub(crate) reply: oneshot::Sender<Result<Answer, Stopped>>,
+}
+
+/// The sequencer's answer to one job.
+pub(crate) struct Answer {
+    /// Index, time, duplicate flag and proof.
+    pub(crate) sequenced: Sequenced,
+    /// The checkpoint the proof is against.
+    pub(crate) published: Arc<Published>,
+}
+
+/// The sequencer stopped on a fatal error; nothing about this entry is known to be durable.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stopped;
+
+/// Runs the sequencing loop until the queue closes or a fatal error. On a fatal error it
+/// fails every job it holds and sends `true` on `fatal`, so the server shuts down rather than
+/// go on with unknown state.
+pub(crate) fn run<S: LogStore>(
+    mut seq: Sequencer<S>,
+    mut queue: mpsc::Receiver<Job>,
+    published: watch::Sender<Arc<Published>>,
+    fatal: watch::Sender<bool>,
+    max_batch: usize,
+    metrics: Arc<Metrics>,
+) {
+    let mut jobs: Vec<Job> = Vec::with_capacity(max_batch);
+    while let Some(first) = queue.blocking_recv() {
+        jobs.push(first);
+        while jobs.len() < max_batch {
+            match queue.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let pending: Vec<PendingEntry> = jobs
+            .iter_mut()
+            .map(|j| PendingEntry {
+                body: std::mem::take(&mut j.entry.body),
+                leaf_hash: j.entry.leaf_hash,
+            })
+            .collect();
+        match seq.integrate(&pending) {
+            Ok(outcome) => {
+                metrics.observe_integration(started.elapsed().as_secs_f64());
+                metrics
+                    .batches
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                metrics
+                    .batch_entries
+                    .fetch_add(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                metrics
+                    .tree_size
+                    .store(outcome.published.size, std::sync::atomic::Ordering::Relaxed);
+                let p = Arc::new(outcome.published);
+                published.send_replace(p.clone());
+                for (job, sequenced) in jobs.drain(..).zip(outcome.entries) {
+                    // A submitter that gave up has dropped its receiver; nothing to do.
+                    let _ = job.reply.send(Ok(Answer {
+                        sequenced,
+                        published: p.clone(),
+                    }));
+                }
+            }
+            Err(e) => {
+                tracing::error!(target: "cairn.log", error = %e, "sequencer stopped on a fatal error");
+                for job in jobs.drain(..) {
+                    let _ = job.reply.send(Err(Stopped));
+                }
+                queue.close();
+                while let Ok(job) = queue.try_recv() {
+                    let _ = job.reply.send(Err(Stopped));
+                }
+                let _ = fatal.send(true);
+                return;
+            }
+        }
+    }
+}
