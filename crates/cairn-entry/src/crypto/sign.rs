@@ -86,6 +86,38 @@ impl SignerKeyPair {
         Ok(Zeroizing::new(doc.as_bytes().to_vec()))
     }
 
+    /// Reads a PEM `PRIVATE KEY` (PKCS#8) block, as [`SignerKeyPair::from_pkcs8_der`].
+    ///
+    /// # Errors
+    /// [`EntryError::InvalidPrivateKey`] for bad PEM, another label, or a bad key.
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self, EntryError> {
+        let (label, doc) = p256::pkcs8::der::SecretDocument::from_pem(pem).map_err(|e| {
+            EntryError::InvalidPrivateKey {
+                reason: format!("PEM: {e}"),
+            }
+        })?;
+        if label != "PRIVATE KEY" {
+            return Err(EntryError::InvalidPrivateKey {
+                reason: format!("PEM label is {label:?}, expected \"PRIVATE KEY\" (PKCS#8)"),
+            });
+        }
+        Self::from_pkcs8_der(doc.as_bytes())
+    }
+
+    /// Returns the private key as a PEM `PRIVATE KEY` (PKCS#8) block with LF line endings, in
+    /// a string that is zeroed when dropped.
+    ///
+    /// # Errors
+    /// [`EntryError::InvalidPrivateKey`] if the encoder fails (it does not for valid keys).
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, EntryError> {
+        let der = self.to_pkcs8_der()?;
+        p256::pkcs8::der::SecretDocument::try_from(der.as_slice())
+            .and_then(|doc| doc.to_pem("PRIVATE KEY", p256::pkcs8::der::pem::LineEnding::LF))
+            .map_err(|e| EntryError::InvalidPrivateKey {
+                reason: e.to_string(),
+            })
+    }
+
     /// Returns the key pair's algorithm.
     pub fn algorithm(&self) -> SignerAlgorithm {
         match self.inner {
@@ -243,6 +275,25 @@ mod tests {
         }
         assert!(matches!(
             SignerKeyPair::from_pkcs8_der(b"\x30\x00"),
+            Err(EntryError::InvalidPrivateKey { .. })
+        ));
+    }
+
+    #[test]
+    fn pkcs8_pem_round_trip() {
+        for alg in [SignerAlgorithm::EcdsaP256Sha256, SignerAlgorithm::Ed25519Ph] {
+            let pair = SignerKeyPair::generate(alg, &mut rng());
+            let pem = pair.to_pkcs8_pem().unwrap();
+            assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+            let back = SignerKeyPair::from_pkcs8_pem(&pem).unwrap();
+            assert_eq!(back.public_spki_der(), pair.public_spki_der());
+            let public = pair.signer_key().unwrap().to_spki_pem();
+            let key = SignerKey::from_spki_pem(alg, &public).unwrap();
+            assert_eq!(key.spki_der(), pair.public_spki_der());
+        }
+        let wrong = "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n";
+        assert!(matches!(
+            SignerKeyPair::from_pkcs8_pem(wrong),
             Err(EntryError::InvalidPrivateKey { .. })
         ));
     }

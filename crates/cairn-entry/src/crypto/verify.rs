@@ -152,6 +152,40 @@ impl SignerKey {
         })
     }
 
+    /// Parses a PEM `PUBLIC KEY` block (DER SubjectPublicKeyInfo, the `key.pub` files cosign
+    /// and sigstore write) as a public key for `algorithm`.
+    ///
+    /// # Errors
+    /// [`EntryError::InvalidPublicKey`] for bad PEM or another label, and the errors of
+    /// [`SignerKey::from_spki_der`].
+    pub fn from_spki_pem(algorithm: SignerAlgorithm, pem: &str) -> Result<Self, EntryError> {
+        let invalid = |reason: String| EntryError::InvalidPublicKey {
+            field: "public key",
+            reason,
+        };
+        let (label, doc) =
+            p256::pkcs8::der::Document::from_pem(pem).map_err(|e| invalid(format!("PEM: {e}")))?;
+        if label != "PUBLIC KEY" {
+            return Err(invalid(format!(
+                "PEM label is {label:?}, expected \"PUBLIC KEY\""
+            )));
+        }
+        Self::from_spki_der(algorithm, doc.as_bytes())
+    }
+
+    /// Returns the key as a PEM `PUBLIC KEY` block with LF line endings.
+    pub fn to_spki_pem(&self) -> String {
+        let body = crate::b64::encode(&self.spki_der);
+        let mut out = String::from("-----BEGIN PUBLIC KEY-----\n");
+        // RFC 7468 §2: base64 lines of exactly 64 characters but the last.
+        for line in body.as_bytes().chunks(64) {
+            out.push_str(&String::from_utf8_lossy(line));
+            out.push('\n');
+        }
+        out.push_str("-----END PUBLIC KEY-----\n");
+        out
+    }
+
     /// Returns the key's algorithm.
     pub fn algorithm(&self) -> SignerAlgorithm {
         self.algorithm
