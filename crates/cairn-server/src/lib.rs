@@ -168,7 +168,7 @@ pub fn prepare(raw: &RawConfig, bound: SocketAddr) -> anyhow::Result<Prepared> {
             .is_some_and(|id| id.key_id == log_id),
         "the trusted root's log ID does not match the log key"
     );
-    let mut trusted_root = serde_json::to_vec_pretty(&trusted_root)?;
+    let mut trusted_root = cairn_entry::sigstore::to_json_pretty(&trusted_root)?;
     trusted_root.push(b'\n');
     let trusted_root_path = config.data.join("trusted_root.json");
     files::write_atomic(&trusted_root_path, &trusted_root).map_err(anyhow::Error::msg)?;

@@ -109,7 +109,8 @@ async fn submit(app: &AppState, body: Bytes) -> Result<(Vec<u8>, bool), ApiError
         canonicalized_body: &canonical,
     })
     .map_err(|e| ApiError::Internal(format!("building the log entry: {e}")))?;
-    let json = serde_json::to_vec(&entry)
+    // Plain serde omits fields at their default (logIndex 0); Sigstore clients expect them.
+    let json = cairn_entry::sigstore::to_json(&entry)
         .map_err(|e| ApiError::Internal(format!("serializing the log entry: {e}")))?;
     Ok((json, s.duplicate))
 }
