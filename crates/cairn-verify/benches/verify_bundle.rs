@@ -1,0 +1,87 @@
+//! CPU cost of verifying one bundle in-process (docs/performance.md, "Bundle verification"):
+//! a Cairn bundle (P-256 signer, Ed25519 log, SET) and, when ../shared is present, the public
+//! key-signed Rekor v1 bundle (ECDSA log) that sigstore-js is timed on too.
+//!
+//! `cargo bench -p cairn-verify --bench verify_bundle`
+
+// Bench setup may unwrap: a panic is a broken bench.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use cairn_entry::{SignerAlgorithm, SignerKey};
+use cairn_verify::{verify_bundle, ArtifactInput, TrustedLogs, VerifyOptions};
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+
+fn bench(c: &mut Criterion) {
+    let artifact = b"release 1.2.3\n";
+    let opts = VerifyOptions::new().requiring_set(true);
+    for (name, signer) in [("p256", common::p256()), ("ed25519ph", common::ed25519ph())] {
+        let mut log = common::TestLog::new(1);
+        for i in 0..1000 {
+            log.filler(i);
+        }
+        let bundle = log.sign(&signer, artifact, 23);
+        let trust_json = log.trusted_root();
+        let key = signer.signer_key().unwrap();
+        let trust = TrustedLogs::from_json(&trust_json).unwrap();
+        let digest = signer.algorithm().digest(artifact);
+        c.bench_function(&format!("verify_bundle/cairn-{name}"), |b| {
+            b.iter(|| {
+                verify_bundle(
+                    black_box(&bundle),
+                    ArtifactInput::Digest(&digest),
+                    &key,
+                    &trust,
+                    &opts,
+                )
+                .unwrap()
+            })
+        });
+        c.bench_function(
+            &format!("verify_bundle/cairn-{name}+trusted-root-parse"),
+            |b| {
+                b.iter(|| {
+                    let trust = TrustedLogs::from_json(black_box(&trust_json)).unwrap();
+                    verify_bundle(&bundle, ArtifactInput::Bytes(artifact), &key, &trust, &opts)
+                        .unwrap()
+                })
+            },
+        );
+    }
+
+    let shared =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sigstore-public");
+    if shared.is_dir() {
+        let b = shared.join("bundles/v1-prod-publickey");
+        let key = SignerKey::from_spki_pem(
+            SignerAlgorithm::EcdsaP256Sha256,
+            &std::fs::read_to_string(b.join("key.pub")).unwrap(),
+        )
+        .unwrap();
+        let bundle = std::fs::read(b.join("bundle.sigstore.json")).unwrap();
+        let artifact = std::fs::read(b.join("a.txt")).unwrap();
+        let trust = TrustedLogs::from_json(
+            &std::fs::read(shared.join("trusted_roots/production.json")).unwrap(),
+        )
+        .unwrap();
+        c.bench_function("verify_bundle/rekor-v1-prod-publickey", |bch| {
+            bch.iter(|| {
+                verify_bundle(
+                    black_box(&bundle),
+                    ArtifactInput::Bytes(&artifact),
+                    &key,
+                    &trust,
+                    &opts,
+                )
+                .unwrap()
+            })
+        });
+    } else {
+        eprintln!("SKIPPED: ../shared not found; the public-bundle benchmark did not run");
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
