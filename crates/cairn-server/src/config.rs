@@ -24,6 +24,10 @@ pub struct RawConfig {
     pub public_url: Option<String>,
     /// Most entries one sequencing round takes. Default 1024.
     pub max_batch: Option<usize>,
+    /// Longest a sequencing round waits for more entries before it commits, in
+    /// milliseconds. Default 0: commit whatever is waiting at once (group commit without a
+    /// timer), which gives the lowest latency at every load.
+    pub batch_delay_ms: Option<u64>,
     /// Submissions that may wait for the sequencer; beyond it, 503 with Retry-After.
     /// Default 8192.
     pub queue_capacity: Option<usize>,
@@ -53,6 +57,7 @@ impl RawConfig {
             origin: over.origin.or(self.origin),
             public_url: over.public_url.or(self.public_url),
             max_batch: over.max_batch.or(self.max_batch),
+            batch_delay_ms: over.batch_delay_ms.or(self.batch_delay_ms),
             queue_capacity: over.queue_capacity.or(self.queue_capacity),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
@@ -106,6 +111,10 @@ impl RawConfig {
             origin,
             public_url,
             max_batch: positive(self.max_batch, 1024, "max_batch")?,
+            batch_delay: match self.batch_delay_ms.unwrap_or(0) {
+                d if d > 10_000 => return Err("batch_delay_ms: at most 10000".into()),
+                d => Duration::from_millis(d),
+            },
             queue_capacity: positive(self.queue_capacity, 8192, "queue_capacity")?,
             max_body_bytes: positive(self.max_body_bytes, 65536, "max_body_bytes")?,
             request_timeout: Duration::from_secs(match self.request_timeout_secs.unwrap_or(30) {
@@ -134,6 +143,8 @@ pub struct Config {
     pub public_url: String,
     /// Most entries per sequencing round.
     pub max_batch: usize,
+    /// Longest a round waits for more entries.
+    pub batch_delay: Duration,
     /// Submissions that may wait for the sequencer.
     pub queue_capacity: usize,
     /// Largest request body, bytes.

@@ -182,11 +182,11 @@ pub fn prepare(raw: &RawConfig, bound: SocketAddr) -> anyhow::Result<Prepared> {
     metrics
         .tree_size
         .store(tree_size, std::sync::atomic::Ordering::Relaxed);
-    let max_batch = config.max_batch;
+    let (max_batch, batch_delay) = (config.max_batch, config.batch_delay);
     let m = metrics.clone();
     let sequencer = std::thread::Builder::new()
         .name("cairn-sequencer".into())
-        .spawn(move || sequencing::run(seq, queue_rx, pub_tx, stop_tx, max_batch, m))
+        .spawn(move || sequencing::run(seq, queue_rx, pub_tx, stop_tx, max_batch, batch_delay, m))
         .context("starting the sequencer thread")?;
     let state = AppState::new(Parts {
         store,

@@ -5,12 +5,13 @@
 //! the queue (tokio mpsc) and replies (tokio oneshot) work from both sides without a runtime.
 //! Batching is opportunistic group commit: a round takes everything waiting (up to
 //! `max_batch`) and never waits on a timer while entries are queued, so batches are small at
-//! low load and large at high load.
+//! low load and large at high load. `batch_delay` (default zero) lets an operator trade
+//! latency for larger batches: a round then waits up to that long for more entries.
 
 use crate::metrics::Metrics;
 use cairn_log::{LogStore, PendingEntry, Published, Sequenced, Sequencer};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// One submission waiting for the sequencer.
@@ -42,15 +43,36 @@ pub(crate) fn run<S: LogStore>(
     published: watch::Sender<Arc<Published>>,
     fatal: watch::Sender<bool>,
     max_batch: usize,
+    batch_delay: Duration,
     metrics: Arc<Metrics>,
 ) {
+    // A runtime of this thread's own, only to wait on the queue with a deadline.
+    let waiter = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(target: "cairn.log", error = %e, "cannot start the sequencer");
+            let _ = fatal.send(true);
+            return;
+        }
+    };
     let mut jobs: Vec<Job> = Vec::with_capacity(max_batch);
     while let Some(first) = queue.blocking_recv() {
         jobs.push(first);
+        let deadline = Instant::now() + batch_delay;
         while jobs.len() < max_batch {
             match queue.try_recv() {
                 Ok(j) => jobs.push(j),
-                Err(_) => break,
+                Err(_) if batch_delay.is_zero() => break,
+                Err(_) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match waiter.block_on(tokio::time::timeout(left, queue.recv())) {
+                        Ok(Some(j)) => jobs.push(j),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
             }
         }
         let started = Instant::now();
