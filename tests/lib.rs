@@ -174,6 +174,26 @@ impl Client {
         )
     }
 
+    /// POSTs a submission; `None` when the server cannot be reached (it was killed).
+    pub fn try_submit(&self, body: Vec<u8>) -> Option<Reply> {
+        self.http
+            .post(format!("{}/api/v2/log/entries", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .ok()
+            .and_then(|r| {
+                let status = r.status().as_u16();
+                let headers = r.headers().clone();
+                let body = r.bytes().ok()?.to_vec();
+                Some(Reply {
+                    status,
+                    body,
+                    headers,
+                })
+            })
+    }
+
     /// Submits a Rekor v2 request body.
     pub fn submit(&self, body: Vec<u8>) -> Reply {
         self.post("/api/v2/log/entries", body)

@@ -29,6 +29,9 @@ pub(crate) struct ServeArgs {
     /// Most entries per sequencing round [default: 1024].
     #[arg(long, value_name = "N")]
     max_batch: Option<usize>,
+    /// Longest a sequencing round waits for more entries, in ms [default: 0].
+    #[arg(long, value_name = "MS")]
+    batch_delay_ms: Option<u64>,
     /// Submissions that may wait for the sequencer before 503s [default: 8192].
     #[arg(long, value_name = "N")]
     queue_capacity: Option<usize>,
@@ -55,6 +58,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         origin: args.origin,
         public_url: args.public_url,
         max_batch: args.max_batch,
+        batch_delay_ms: args.batch_delay_ms,
         queue_capacity: args.queue_capacity,
         max_body_bytes: args.max_body_bytes,
         request_timeout_secs: None,
@@ -70,6 +74,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("listening on {addr}"))?;
         let prepared = cairn_server::prepare(&raw, listener.local_addr()?)?;
         let info = &prepared.info;
+        println!("cairn: listening on {}", listener.local_addr()?);
         println!("cairn: log {} serving at {}", info.origin, info.url);
         println!("cairn: tree size {}", info.tree_size);
         println!("cairn: log verifier key {}", info.vkey);
