@@ -2,7 +2,9 @@
 
 #![forbid(unsafe_code)]
 
+mod monitor;
 mod serve;
+mod witness;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,12 +21,19 @@ struct Cli {
 enum Command {
     /// Run the log server (data in ./cairn-data, listening on 127.0.0.1:3000 by default).
     Serve(serve::ServeArgs),
+    /// Run a C2SP tlog-witness that cosigns logs' checkpoints (POST /add-checkpoint).
+    Witness(witness::WitnessArgs),
+    /// Follow and audit a log, report watched keys (exit 0 ok, 1 error, 3 fork, 4 bad tile,
+    /// 5 bad checkpoint signature, 6 bad entry).
+    Monitor(monitor::MonitorArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Witness(args) => witness::run(args),
+        Command::Monitor(args) => monitor::run(args),
     };
     match result {
         Ok(code) => code,
