@@ -2,8 +2,12 @@
 
 #![forbid(unsafe_code)]
 
+mod keygen;
 mod monitor;
+mod output;
 mod serve;
+mod sign;
+mod verify;
 mod witness;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +25,12 @@ struct Cli {
 enum Command {
     /// Run the log server (data in ./cairn-data, listening on 127.0.0.1:3000 by default).
     Serve(serve::ServeArgs),
+    /// Generate a signer key pair: NAME.key (PKCS#8 PEM, mode 0600) and NAME.pub (SPKI PEM).
+    Keygen(keygen::KeygenArgs),
+    /// Sign artifacts, log them, verify the log's answer, write ARTIFACT.sigstore.json.
+    Sign(sign::SignArgs),
+    /// Verify an artifact's bundle offline (exit 0 verified, 1 failed, 3 unreadable input, 4 fork).
+    Verify(verify::VerifyArgs),
     /// Run a C2SP tlog-witness that cosigns logs' checkpoints (POST /add-checkpoint).
     Witness(witness::WitnessArgs),
     /// Follow and audit a log, report watched keys (exit 0 ok, 1 error, 3 fork, 4 bad tile,
@@ -32,6 +42,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Witness(args) => witness::run(args),
         Command::Monitor(args) => monitor::run(args),
     };
