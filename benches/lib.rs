@@ -1,1 +1,1 @@
-//! Shared helpers for the benchmarks and the load generator.
+//! Shared helpers for the benchmarks and the load generator (none yet: see loadgen.rs).
