@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod daemon;
 mod keygen;
 mod monitor;
 mod output;

@@ -70,13 +70,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub(crate) fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    crate::daemon::init_tracing();
     let log_url = args.log.trim_end_matches('/').to_string();
     let id = match (&args.trusted_root, &args.vkey) {
         (Some(path), _) => {

@@ -41,13 +41,7 @@ pub(crate) struct ServeArgs {
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    crate::daemon::init_tracing();
     let file = match &args.config {
         Some(path) => RawConfig::from_file(path).map_err(anyhow::Error::msg)?,
         None => RawConfig::default(),
@@ -82,29 +76,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "cairn: trusted root written to {}",
             info.trusted_root_path.display()
         );
-        cairn_server::serve(prepared, listener, shutdown_signal()).await
+        cairn_server::serve(prepared, listener, crate::daemon::shutdown_signal()).await
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
 }

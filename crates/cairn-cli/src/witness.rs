@@ -32,13 +32,7 @@ pub(crate) struct WitnessArgs {
 }
 
 pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    crate::daemon::init_tracing();
     let file = match &args.config {
         Some(path) => WitnessConfig::from_file(path).map_err(anyhow::Error::msg)?,
         None => WitnessConfig::default(),
@@ -79,31 +73,13 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         for o in &origins {
             println!("cairn: witnessing {o}");
         }
-        serve(Arc::new(witness), listener, shutdown_signal())
-            .await
-            .context("serving")
+        serve(
+            Arc::new(witness),
+            listener,
+            crate::daemon::shutdown_signal(),
+        )
+        .await
+        .context("serving")
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
 }
