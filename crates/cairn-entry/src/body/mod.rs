@@ -100,6 +100,14 @@ pub fn kind_and_version(bytes: &[u8]) -> Result<(String, String), EntryError> {
     Ok((h.kind, h.api_version))
 }
 
+/// Checks that a body is a hashedrekord of `api_version`.
+fn expect_kind(kind: String, api_version: String, want: &str) -> Result<(), EntryError> {
+    if kind != KIND_HASHEDREKORD || api_version != want {
+        return Err(EntryError::UnsupportedEntryKind { kind, api_version });
+    }
+    Ok(())
+}
+
 fn check_size(bytes: &[u8]) -> Result<(), EntryError> {
     if bytes.len() > MAX_ENTRY_BYTES {
         return Err(EntryError::TooLarge {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::algorithms::HashAlgorithm;
 use crate::b64;
-use crate::body::{from_json, KIND_HASHEDREKORD};
+use crate::body::{expect_kind, from_json, KIND_HASHEDREKORD};
 use crate::canonical::Value;
 use crate::error::{truncate_for_error, EntryError};
 
@@ -102,12 +102,7 @@ impl HashedRekordV001Body {
     /// [`EntryError::Missing`], [`EntryError::NonCanonical`].
     pub fn parse_canonical(bytes: &[u8]) -> Result<Self, EntryError> {
         let raw: Raw = from_json(bytes)?;
-        if raw.kind != KIND_HASHEDREKORD || raw.api_version != Self::API_VERSION {
-            return Err(EntryError::UnsupportedEntryKind {
-                kind: raw.kind,
-                api_version: raw.api_version,
-            });
-        }
+        expect_kind(raw.kind, raw.api_version, Self::API_VERSION)?;
         let hash = raw.spec.data.hash;
         let hash_algorithm = match hash.algorithm.as_str() {
             "sha256" => HashAlgorithm::Sha2_256,

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::algorithms::{HashAlgorithm, PublicKeyDetails};
 use crate::b64;
-use crate::body::{from_json, KIND_HASHEDREKORD};
+use crate::body::{expect_kind, from_json, KIND_HASHEDREKORD};
 use crate::canonical::Value;
 use crate::error::EntryError;
 use crate::message::{HashOutput, Signature, Verifier, VerifierKey};
@@ -154,12 +154,7 @@ impl HashedRekordV002Body {
     /// [`EntryError::OneofConflict`], [`EntryError::Inconsistent`], [`EntryError::NonCanonical`].
     pub fn parse_canonical(bytes: &[u8]) -> Result<Self, EntryError> {
         let raw: Raw = from_json(bytes)?;
-        if raw.kind != KIND_HASHEDREKORD || raw.api_version != Self::API_VERSION {
-            return Err(EntryError::UnsupportedEntryKind {
-                kind: raw.kind,
-                api_version: raw.api_version,
-            });
-        }
+        expect_kind(raw.kind, raw.api_version, Self::API_VERSION)?;
         let h = raw.spec.hashed_rekord_v002;
         let v = h.signature.verifier;
         let key = match (v.public_key, v.x509_certificate) {
