@@ -7,13 +7,13 @@
 
 mod watch_support;
 
+use cairn_client::witness::{AddCheckpointError, WitnessClient};
 use cairn_entry::SignerAlgorithm;
 use cairn_merkle::Hash;
 use cairn_monitor::monitor::TileClient;
 use cairn_monitor::witness::config::load_key;
 use cairn_monitor::witness::{
-    AddCheckpointError, AddCheckpointRequest, LogKeys, RedbWitnessStore, SystemClock, Witness,
-    WitnessClient,
+    AddCheckpointRequest, LogKeys, RedbWitnessStore, SystemClock, Witness,
 };
 use cairn_note::{CosignatureSigner, CosignatureVerifier, Note, SignedCheckpoint};
 use ed25519_dalek::pkcs8::EncodePrivateKey as _;

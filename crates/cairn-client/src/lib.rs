@@ -9,8 +9,13 @@
 //! deduplicates entries (a repeat is answered 200 with the existing entry).
 //!
 //! It does not verify what the log returns: pass the entry to `cairn-verify`.
+//!
+//! [`witness`] is the log's side of C2SP tlog-witness (async: a log asks its witnesses in
+//! parallel).
 
 #![forbid(unsafe_code)]
+
+pub mod witness;
 
 use std::time::Duration;
 

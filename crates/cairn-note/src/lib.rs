@@ -111,6 +111,7 @@ mod name;
 mod note;
 mod tlog_proof;
 mod vkey;
+mod witness_request;
 
 pub use checkpoint::{open_checkpoint, sign_checkpoint, Checkpoint, SignedCheckpoint};
 pub use cosignature::{
@@ -130,4 +131,7 @@ pub use tlog_proof::{TlogProof, MAX_PROOF_HASHES, MAX_TLOG_PROOF_SIZE, TLOG_PROO
 pub use vkey::{
     key_hash, key_id, verifier_from_vkey, Vkey, SIG_TYPE_COSIGNATURE_V1, SIG_TYPE_ECDSA,
     SIG_TYPE_ED25519,
+};
+pub use witness_request::{
+    AddCheckpointRequest, MalformedRequest, MAX_PROOF_LINES, MAX_REQUEST_BYTES,
 };

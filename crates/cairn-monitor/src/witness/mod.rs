@@ -21,15 +21,14 @@
 //!
 //! Structure (STYLE P6): [`process_add_checkpoint`] does the work on typed input and returns
 //! a [`WitnessError`]; `impl IntoResponse for WitnessError` is the one place that picks status
-//! codes; [`app`] is a thin axum router. [`WitnessClient`] is the other side, for logs.
+//! codes; [`app`] is a thin axum router. The log's side is `cairn_client::witness`.
 
-mod client;
 pub mod config;
-mod request;
 mod store;
 
-pub use client::{cosignature_from_response, AddCheckpointError, WitnessClient};
-pub use request::{AddCheckpointRequest, MalformedRequest, MAX_PROOF_LINES, MAX_REQUEST_BYTES};
+// The request format is pure and shared with logs (cairn-client's witness client), so it
+// lives in cairn-note; re-exported here for the witness's users.
+pub use cairn_note::{AddCheckpointRequest, MalformedRequest, MAX_PROOF_LINES, MAX_REQUEST_BYTES};
 pub use store::{Cas, MemWitnessStore, RedbWitnessStore, StoreError, TreeHead, WitnessStore};
 
 use axum::body::Bytes;

@@ -1,8 +1,9 @@
 //! The log's side of tlog-witness: [`WitnessClient`] sends `add-checkpoint` and returns the
 //! witness's verified cosignature.
 
-use super::request::AddCheckpointRequest;
-use cairn_note::{CosignatureVerifier, Note, NoteError, NoteSignature, NoteVerifier};
+use cairn_note::{
+    AddCheckpointRequest, CosignatureVerifier, Note, NoteError, NoteSignature, NoteVerifier,
+};
 use std::time::Duration;
 
 /// Why a witness gave no cosignature.

@@ -10,14 +10,14 @@
 //! The first empty line ends the header: a header line is never empty, and the signed
 //! checkpoint that follows may hold empty lines of its own (its note splits at its last one).
 
+use crate::SignedCheckpoint;
 use cairn_merkle::Hash;
-use cairn_note::SignedCheckpoint;
 
 /// The most consistency proof lines a request may carry (the spec's limit).
 pub const MAX_PROOF_LINES: usize = 63;
 
 /// The largest request body accepted: a note of at most 1 MiB plus the header.
-pub const MAX_REQUEST_BYTES: usize = cairn_note::MAX_NOTE_SIZE + 8 * 1024;
+pub const MAX_REQUEST_BYTES: usize = crate::MAX_NOTE_SIZE + 8 * 1024;
 
 /// A parsed `add-checkpoint` request. Nothing in it is verified yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
