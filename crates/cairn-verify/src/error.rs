@@ -119,13 +119,19 @@ pub enum VerifyError {
     /// A witness in the policy has a bad cosignature on the checkpoint.
     #[error("checkpoint: witness cosignature: {0}")]
     Cosignature(#[source] NoteError),
-    /// Fewer witnesses than the policy requires cosigned the checkpoint.
-    #[error("checkpoint: {have} of the required {need} witness cosignatures")]
+    /// The witnesses that cosigned the checkpoint do not meet the policy's quorum.
+    #[error("checkpoint: {have} valid policy witness cosignature(s) do not meet the {quorum}")]
     WitnessQuorum {
         /// Verified cosignatures from the policy's witnesses.
         have: usize,
-        /// The threshold.
-        need: usize,
+        /// The policy's quorum, for people.
+        quorum: String,
+    },
+    /// The witness policy lists logs, and not this one.
+    #[error("checkpoint: the witness policy does not list the log {log}")]
+    LogNotInPolicy {
+        /// The log's base URL.
+        log: String,
     },
     /// A freshness bound is set but nothing dates the checkpoint (no verified cosignature
     /// timestamp, no SET-backed integrated time).
@@ -238,7 +244,9 @@ impl VerifyError {
             | VerifyError::Checkpoint(_)
             | VerifyError::CheckpointOrigin { .. }
             | VerifyError::LogKeyNotValid { .. } => "checkpoint",
-            VerifyError::Cosignature(_) | VerifyError::WitnessQuorum { .. } => "witnesses",
+            VerifyError::Cosignature(_)
+            | VerifyError::WitnessQuorum { .. }
+            | VerifyError::LogNotInPolicy { .. } => "witnesses",
             VerifyError::CheckpointUndated | VerifyError::StaleCheckpoint { .. } => "freshness",
             VerifyError::ProofMismatch(_) | VerifyError::Inclusion(_) => "inclusion",
             VerifyError::MissingSet | VerifyError::Set(_) => "set",

@@ -17,7 +17,7 @@
 //! | 2 | the artifact's digest is the bundle's | [`VerifyError::DigestAlgorithm`], [`VerifyError::DigestMismatch`] |
 //! | 3 | the signature verifies with the given key | [`VerifyError::Signature`] |
 //! | 4 | the logged body records this digest, signature and key | [`VerifyError::Body`], [`VerifyError::BodyMismatch`] |
-//! | 5 | the checkpoint is signed by a trusted log (log ID, key name, origin, validity window), witness policy | [`VerifyError::UnknownLog`], [`VerifyError::Checkpoint`], [`VerifyError::CheckpointOrigin`], [`VerifyError::LogKeyNotValid`], [`VerifyError::WitnessQuorum`] |
+//! | 5 | the checkpoint is signed by a trusted log (log ID, key name, origin, validity window), witness policy | [`VerifyError::UnknownLog`], [`VerifyError::Checkpoint`], [`VerifyError::CheckpointOrigin`], [`VerifyError::LogKeyNotValid`], [`VerifyError::LogNotInPolicy`], [`VerifyError::WitnessQuorum`] |
 //! | 6 | the inclusion proof leads to the checkpoint's root | [`VerifyError::ProofMismatch`], [`VerifyError::Inclusion`] |
 //! | 7 | the signed entry timestamp | [`VerifyError::MissingSet`], [`VerifyError::Set`] |
 //! | — | freshness bound | [`VerifyError::CheckpointUndated`], [`VerifyError::StaleCheckpoint`] |
@@ -58,6 +58,7 @@
 mod bundle;
 mod error;
 mod options;
+mod policy;
 mod state;
 mod tlog;
 mod trust;
@@ -67,7 +68,10 @@ pub use bundle::{
     SUPPORTED_MEDIA_TYPES,
 };
 pub use error::{ForkEvidence, VerifyError};
-pub use options::{VerifyOptions, WitnessPolicy};
+pub use options::VerifyOptions;
+pub use policy::{
+    PolicyError, PolicyLog, PolicyWitness, QuorumOutcome, WitnessPolicy, MAX_POLICY_ITEMS,
+};
 pub use state::{CheckpointState, ConsistencyProofSource, NoProofs, StateOutcome, StaticProofs};
 pub use tlog::{verify_tlog_entry, VerifiedCheckpoint, VerifiedTlogEntry};
 pub use trust::{LogKind, TrustedLog, TrustedLogs};

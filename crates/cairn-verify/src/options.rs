@@ -1,61 +1,8 @@
-//! Verification options: a witness policy (k of n C2SP tlog-cosignature witnesses), a
+//! Verification options: a witness policy ([`WitnessPolicy`], Sigsum policy files), a
 //! freshness bound on the checkpoint, and whether a SET is required. Time comes in as a value
 //! (`now`), never from the clock, so verification is reproducible.
 
-use cairn_note::{CosignatureVerifier, NoteError, NoteVerifier};
-
-/// At least `threshold` of `witnesses` must have cosigned the checkpoint
-/// (<https://c2sp.org/tlog-cosignature>, Ed25519 cosignature/v1).
-#[derive(Debug, Clone)]
-pub struct WitnessPolicy {
-    witnesses: Vec<CosignatureVerifier>,
-    threshold: usize,
-}
-
-impl WitnessPolicy {
-    /// Returns a k-of-n policy over `witnesses`.
-    ///
-    /// # Errors
-    /// [`NoteError::InvalidArgument`] when `threshold` is 0 or more than the witnesses given.
-    pub fn new(
-        witnesses: Vec<CosignatureVerifier>,
-        threshold: usize,
-    ) -> Result<WitnessPolicy, NoteError> {
-        if threshold == 0 || threshold > witnesses.len() {
-            return Err(NoteError::InvalidArgument(
-                "witness threshold must be between 1 and the number of witnesses",
-            ));
-        }
-        Ok(WitnessPolicy {
-            witnesses,
-            threshold,
-        })
-    }
-
-    /// Returns a k-of-n policy over witness vkeys (`<name>+<hex id>+<base64 0x04 || key>`).
-    ///
-    /// # Errors
-    /// [`NoteError::Malformed`] for a bad vkey; as [`WitnessPolicy::new`].
-    pub fn from_vkeys(vkeys: &[&str], threshold: usize) -> Result<WitnessPolicy, NoteError> {
-        let witnesses = vkeys
-            .iter()
-            .map(|v| CosignatureVerifier::from_vkey(v))
-            .collect::<Result<Vec<_>, _>>()?;
-        WitnessPolicy::new(witnesses, threshold)
-    }
-
-    /// Returns how many cosignatures are needed.
-    pub fn threshold(&self) -> usize {
-        self.threshold
-    }
-
-    pub(crate) fn verifiers(&self) -> Vec<&dyn NoteVerifier> {
-        self.witnesses
-            .iter()
-            .map(|w| w as &dyn NoteVerifier)
-            .collect()
-    }
-}
+use crate::policy::WitnessPolicy;
 
 /// What to require beyond the always-made checks. `VerifyOptions::default()` requires no SET,
 /// no witnesses and no freshness.

@@ -5,7 +5,7 @@
 
 use cairn_entry::{set_payload, TransparencyLogEntry};
 use cairn_merkle::{leaf_hash, verify_inclusion, Hash};
-use cairn_note::{cosignature_timestamp, Checkpoint, KeyName, SignedCheckpoint};
+use cairn_note::{Checkpoint, KeyName, SignedCheckpoint};
 
 use crate::error::VerifyError;
 use crate::options::VerifyOptions;
@@ -168,21 +168,25 @@ fn verify_with_log(
     }
     let mut cosigners = Vec::new();
     if let Some(policy) = &opts.witness_policy {
-        match verified_note.note().verify(&policy.verifiers()) {
-            Ok(w) => {
-                for sig in w.verified_signatures() {
-                    cosigners.push((sig.name.clone(), cosignature_timestamp(&sig.signature)));
-                }
-            }
-            Err(cairn_note::NoteError::UnverifiedNote) => {}
-            Err(e) => return Err(VerifyError::Cosignature(e)),
-        }
-        if cosigners.len() < policy.threshold() {
-            return Err(VerifyError::WitnessQuorum {
-                have: cosigners.len(),
-                need: policy.threshold(),
+        if !policy.logs().is_empty()
+            && !log
+                .ed25519_note_key()
+                .is_some_and(|k| policy.accepts_log(k))
+        {
+            return Err(VerifyError::LogNotInPolicy {
+                log: log.base_url().to_string(),
             });
         }
+        let outcome = policy
+            .evaluate(verified_note.note())
+            .map_err(VerifyError::Cosignature)?;
+        if !outcome.met {
+            return Err(VerifyError::WitnessQuorum {
+                have: outcome.cosigners.len(),
+                quorum: policy.to_string(),
+            });
+        }
+        cosigners = outcome.cosigners;
     }
 
     // --- 6. inclusion proof

@@ -81,6 +81,14 @@ impl TrustedLog {
         }
     }
 
+    /// Returns the checkpoint key when it is Ed25519 (policy files list logs by such keys).
+    pub(crate) fn ed25519_note_key(&self) -> Option<&ed25519_dalek::VerifyingKey> {
+        match &self.note_key {
+            NoteKey::Ed25519(v) => Some(v.verifying_key()),
+            NoteKey::Ecdsa(_) => None,
+        }
+    }
+
     pub(crate) fn set_key(&self) -> &LogKey {
         &self.set_key
     }
