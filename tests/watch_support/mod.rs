@@ -51,6 +51,16 @@ where
     F: FnOnce(tokio::net::TcpListener, tokio::sync::oneshot::Receiver<()>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
 {
+    run_server_at("127.0.0.1:0", make)
+}
+
+/// As [`run_server`], on `addr` (to restart a server at the URL others were given).
+fn run_server_at<F, Fut>(addr: &str, make: F) -> Running
+where
+    F: FnOnce(tokio::net::TcpListener, tokio::sync::oneshot::Receiver<()>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let addr = addr.to_string();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -60,7 +70,7 @@ where
             .build()
             .unwrap();
         rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
             ready_tx.send(listener.local_addr().unwrap()).unwrap();
             make(listener, stop_rx).await;
         });
@@ -238,11 +248,38 @@ pub fn start_proxy(upstream: &str, rewrite: Rewrite) -> Running {
 
 /// Starts a witness server for `witness`.
 pub fn start_witness(witness: Arc<cairn_monitor::witness::Witness>) -> Running {
-    run_server(move |listener, stop| async move {
+    start_witness_at(witness, "127.0.0.1:0")
+}
+
+/// Starts a witness server for `witness` on `addr` (`host:port`).
+pub fn start_witness_at(witness: Arc<cairn_monitor::witness::Witness>, addr: &str) -> Running {
+    run_server_at(addr, move |listener, stop| async move {
         cairn_monitor::witness::config::serve(witness, listener, async move {
             let _ = stop.await;
         })
         .await
         .unwrap();
     })
+}
+
+/// Starts a webhook receiver; returns it and the bodies POSTed to it, in arrival order.
+pub fn start_webhook() -> (Running, Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = got.clone();
+    let running = run_server(move |listener, stop| async move {
+        let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body.to_vec());
+                axum::http::StatusCode::NO_CONTENT
+            }
+        });
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.await;
+            })
+            .await
+            .unwrap();
+    });
+    (running, got)
 }

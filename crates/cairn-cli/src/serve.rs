@@ -38,6 +38,21 @@ pub(crate) struct ServeArgs {
     /// Largest request body in bytes [default: 65536].
     #[arg(long, value_name = "BYTES")]
     max_body_bytes: Option<usize>,
+    /// A witness to send each new checkpoint to: its URL (submission prefix), `=`, its
+    /// cosignature vkey. Repeat for several. Without --witness-policy all must cosign.
+    #[arg(long = "witness", value_name = "URL=VKEY")]
+    witnesses: Vec<String>,
+    /// Witness policy file (Sigsum format): the quorum every checkpoint needs, and the
+    /// witnesses (with URLs here or in --witness).
+    #[arg(long, value_name = "FILE")]
+    witness_policy: Option<PathBuf>,
+    /// `closed`: a checkpoint that misses the quorum is not published (its submitters get
+    /// 503); `open`: it is published anyway and counted [default: closed].
+    #[arg(long, value_name = "MODE", value_parser = ["closed", "open"])]
+    witness_mode: Option<String>,
+    /// Longest one witnessing round waits, in ms [default: 3000].
+    #[arg(long, value_name = "MS")]
+    witness_timeout_ms: Option<u64>,
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -55,7 +70,11 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         batch_delay_ms: args.batch_delay_ms,
         queue_capacity: args.queue_capacity,
         max_body_bytes: args.max_body_bytes,
-        request_timeout_secs: None,
+        witness: (!args.witnesses.is_empty()).then_some(args.witnesses),
+        witness_policy: args.witness_policy,
+        witness_mode: args.witness_mode,
+        witness_timeout_ms: args.witness_timeout_ms,
+        ..RawConfig::default()
     });
     let addr = raw.listen_addr().map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -36,6 +36,10 @@ pub(crate) struct VerifyArgs {
     /// How many of the --witness keys must have cosigned the checkpoint.
     #[arg(long, value_name = "K", requires = "witnesses")]
     witness_threshold: Option<usize>,
+    /// A witness policy file (Sigsum format: log, witness, group, quorum) the checkpoint's
+    /// cosignatures must meet; witness names are their cosignature key names.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["witnesses", "witness_threshold"])]
+    witness_policy: Option<PathBuf>,
     /// Fail when the checkpoint is older than this many seconds (dated by witness
     /// cosignatures, else by the SET's integrated time).
     #[arg(long, value_name = "SECONDS")]
@@ -99,7 +103,13 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         let mut opts = VerifyOptions::new()
             .requiring_set(args.require_set)
             .at(now());
-        if let Some(k) = args.witness_threshold {
+        if let Some(path) = &args.witness_policy {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the witness policy {}", path.display()))?;
+            let policy = WitnessPolicy::parse(&text)
+                .with_context(|| format!("witness policy {}", path.display()))?;
+            opts = opts.with_witnesses(policy);
+        } else if let Some(k) = args.witness_threshold {
             let vkeys: Vec<&str> = args.witnesses.iter().map(String::as_str).collect();
             opts = opts.with_witnesses(WitnessPolicy::from_vkeys(&vkeys, k)?);
         } else if !args.witnesses.is_empty() {

@@ -1,7 +1,9 @@
 //! Server configuration: one typed struct, read from a TOML file and command-line flags,
 //! checked once before anything starts. The doc comment of each field is the reference.
 
-use cairn_note::Origin;
+use crate::witnessing::{WitnessEndpoint, WitnessMode, WitnessingConfig};
+use cairn_note::{CosignatureVerifier, Origin};
+use cairn_verify::WitnessPolicy;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,19 @@ pub struct RawConfig {
     pub max_body_bytes: Option<usize>,
     /// Time limit for one request, in seconds. Default 30.
     pub request_timeout_secs: Option<u64>,
+    /// Witnesses to send each new checkpoint to, as `URL=VKEY` (the witness's submission
+    /// prefix, then its cosignature vkey `<name>+<id>+<key>`; the URL must not contain `=`).
+    /// Without `witness_policy` all of them must cosign; with it, each must be a witness of
+    /// the policy (matched by name and key), and gives or overrides its URL.
+    pub witness: Option<Vec<String>>,
+    /// A witness policy file (Sigsum format: `log`, `witness`, `group`, `quorum`): the
+    /// quorum each checkpoint needs, and the witnesses, whose URLs the log contacts.
+    pub witness_policy: Option<PathBuf>,
+    /// `closed` (default): a checkpoint that misses the quorum is not published and its
+    /// batch's submitters get 503; `open`: it is published anyway and counted in the metrics.
+    pub witness_mode: Option<String>,
+    /// Longest one witnessing round waits, in milliseconds. Default 3000.
+    pub witness_timeout_ms: Option<u64>,
 }
 
 impl RawConfig {
@@ -61,6 +76,16 @@ impl RawConfig {
             queue_capacity: over.queue_capacity.or(self.queue_capacity),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
+            witness: match (self.witness, over.witness) {
+                (Some(mut a), Some(b)) => {
+                    a.extend(b);
+                    Some(a)
+                }
+                (a, b) => b.or(a),
+            },
+            witness_policy: over.witness_policy.or(self.witness_policy),
+            witness_mode: over.witness_mode.or(self.witness_mode),
+            witness_timeout_ms: over.witness_timeout_ms.or(self.witness_timeout_ms),
         }
     }
 
@@ -121,7 +146,84 @@ impl RawConfig {
                 0 => return Err("request_timeout_secs: must be at least 1".into()),
                 v => v,
             }),
+            witnessing: self.witnessing()?,
         })
+    }
+
+    /// Resolves the witness settings: `None` when no witness is configured.
+    fn witnessing(&self) -> Result<Option<WitnessingConfig>, String> {
+        let flags = self.witness.as_deref().unwrap_or_default();
+        let mut given = Vec::with_capacity(flags.len());
+        for w in flags {
+            let (url, vkey) = w
+                .split_once('=')
+                .ok_or_else(|| format!("witness: {w:?} is not URL=VKEY"))?;
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "witness: {url:?} must start with http:// or https://"
+                ));
+            }
+            let verifier = CosignatureVerifier::from_vkey(vkey)
+                .map_err(|e| format!("witness: {vkey:?} is not a witness vkey: {e}"))?;
+            given.push((url.trim_end_matches('/').to_string(), verifier));
+        }
+        let policy = match &self.witness_policy {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("witness_policy: reading {}: {e}", path.display()))?;
+                WitnessPolicy::parse(&text)
+                    .map_err(|e| format!("witness_policy: {}: {e}", path.display()))?
+            }
+            None if given.is_empty() => {
+                if self.witness_mode.is_some() || self.witness_timeout_ms.is_some() {
+                    return Err("witness_mode and witness_timeout_ms need a witness".into());
+                }
+                return Ok(None);
+            }
+            None => {
+                let n = given.len();
+                WitnessPolicy::new(given.iter().map(|(_, v)| v.clone()).collect(), n)
+                    .map_err(|e| format!("witness: {e}"))?
+            }
+        };
+        let mut urls: Vec<Option<String>> =
+            policy.witnesses().iter().map(|w| w.url.clone()).collect();
+        for (url, v) in given {
+            let i = policy
+                .witnesses()
+                .iter()
+                .position(|w| w.verifier == v)
+                .ok_or_else(|| format!("witness: {} is not a witness of the policy", v.vkey()))?;
+            urls[i] = Some(url);
+        }
+        let reachable: Vec<bool> = urls.iter().map(Option::is_some).collect();
+        if !policy.is_met(&reachable) {
+            return Err(format!(
+                "witness_policy: the witnesses with a URL cannot meet the {policy}; give the \
+                 others a URL in the policy or with --witness URL=VKEY"
+            ));
+        }
+        let endpoints = urls
+            .into_iter()
+            .enumerate()
+            .filter_map(|(policy_index, url)| url.map(|url| WitnessEndpoint { policy_index, url }))
+            .collect();
+        let mode = match self.witness_mode.as_deref().unwrap_or("closed") {
+            "closed" => WitnessMode::Closed,
+            "open" => WitnessMode::Open,
+            m => return Err(format!("witness_mode: {m:?} is not closed or open")),
+        };
+        let timeout = match self.witness_timeout_ms.unwrap_or(3000) {
+            0 => return Err("witness_timeout_ms: must be at least 1".into()),
+            t if t > 600_000 => return Err("witness_timeout_ms: at most 600000".into()),
+            t => Duration::from_millis(t),
+        };
+        Ok(Some(WitnessingConfig {
+            policy,
+            endpoints,
+            mode,
+            timeout,
+        }))
     }
 }
 
@@ -151,4 +253,6 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Time limit for one request.
     pub request_timeout: Duration,
+    /// Witnesses, their quorum and the fail mode; `None` without witnesses.
+    pub witnessing: Option<WitnessingConfig>,
 }

@@ -19,6 +19,13 @@ pub enum ApiError {
     /// The queue is full: 503 with Retry-After; the client should retry.
     #[error("the log is busy; retry after {0} seconds")]
     Busy(u64),
+    /// The entry is logged, but (failing closed) its checkpoint missed the witness quorum:
+    /// 503 with Retry-After; a resubmission returns the entry with a witnessed checkpoint.
+    #[error(
+        "the entry is logged at index {0}, but its checkpoint did not reach the witness \
+         quorum; submit it again later to get it with a witnessed checkpoint"
+    )]
+    Unwitnessed(u64),
     /// The sequencer stopped (a fatal storage error): 503; the server is shutting down.
     #[error("the log is not accepting entries")]
     Unavailable,
@@ -33,7 +40,9 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Busy(_) | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy(_) | ApiError::Unwitnessed(_) | ApiError::Unavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(target: "cairn.server", %detail, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -44,7 +53,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
-        if let ApiError::Busy(secs) = self {
+        let retry_after = match self {
+            ApiError::Busy(secs) => Some(secs),
+            ApiError::Unwitnessed(_) => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

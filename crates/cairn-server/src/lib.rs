@@ -17,12 +17,14 @@ mod read;
 mod sequencing;
 mod state;
 mod submit;
+pub mod witnessing;
 
 pub use config::{Config, RawConfig};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::AppState;
 use state::Parts;
+pub use witnessing::{WitnessEndpoint, WitnessMode, WitnessingConfig};
 
 use anyhow::Context as _;
 use axum::extract::DefaultBodyLimit;
@@ -182,11 +184,30 @@ pub fn prepare(raw: &RawConfig, bound: SocketAddr) -> anyhow::Result<Prepared> {
     metrics
         .tree_size
         .store(tree_size, std::sync::atomic::Ordering::Relaxed);
-    let (max_batch, batch_delay) = (config.max_batch, config.batch_delay);
+    let witnessing = match &config.witnessing {
+        Some(w) => {
+            anyhow::ensure!(
+                w.policy.accepts_log(&key.verifying_key()),
+                "witness_policy: the policy lists logs, but not this log's key {}",
+                hex::encode(key.verifying_key().as_bytes())
+            );
+            Some(witnessing::Witnessing::new(
+                w.clone(),
+                store.clone(),
+                metrics.clone(),
+            )?)
+        }
+        None => None,
+    };
+    let settings = sequencing::Settings {
+        max_batch: config.max_batch,
+        batch_delay: config.batch_delay,
+        witnessing,
+    };
     let m = metrics.clone();
     let sequencer = std::thread::Builder::new()
         .name("cairn-sequencer".into())
-        .spawn(move || sequencing::run(seq, queue_rx, pub_tx, stop_tx, max_batch, batch_delay, m))
+        .spawn(move || sequencing::run(seq, queue_rx, pub_tx, stop_tx, settings, m))
         .context("starting the sequencer thread")?;
     let state = AppState::new(Parts {
         store,

@@ -9,6 +9,7 @@
 //! latency for larger batches: a round then waits up to that long for more entries.
 
 use crate::metrics::Metrics;
+use crate::witnessing::{WitnessMode, Witnessing};
 use cairn_log::{LogStore, PendingEntry, Published, Sequenced, Sequencer};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,8 +19,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 pub(crate) struct Job {
     /// The verified entry.
     pub(crate) entry: PendingEntry,
-    /// Where the answer goes; `Err` when the sequencer stopped.
-    pub(crate) reply: oneshot::Sender<Result<Answer, Stopped>>,
+    /// Where the answer goes; `Err` when there is no answer to give.
+    pub(crate) reply: oneshot::Sender<Result<Answer, Unanswered>>,
 }
 
 /// The sequencer's answer to one job.
@@ -30,9 +31,28 @@ pub(crate) struct Answer {
     pub(crate) published: Arc<Published>,
 }
 
-/// The sequencer stopped on a fatal error; nothing about this entry is known to be durable.
+/// Why a job gets no answer.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Stopped;
+pub(crate) enum Unanswered {
+    /// The sequencer stopped on a fatal error; nothing about this entry is known to be durable.
+    Stopped,
+    /// The entry is durable at `index`, but (failing closed) its checkpoint did not reach the
+    /// witness quorum, so there is no published checkpoint to prove it against yet.
+    Unwitnessed {
+        /// The entry's index.
+        index: u64,
+    },
+}
+
+/// How the loop runs.
+pub(crate) struct Settings {
+    /// Most entries per round.
+    pub(crate) max_batch: usize,
+    /// Longest a round waits for more entries.
+    pub(crate) batch_delay: Duration,
+    /// Witnesses to cosign each new checkpoint, if any.
+    pub(crate) witnessing: Option<Witnessing>,
+}
 
 /// Runs the sequencing loop until the queue closes or a fatal error. On a fatal error it
 /// fails every job it holds and sends `true` on `fatal`, so the server shuts down rather than
@@ -42,10 +62,14 @@ pub(crate) fn run<S: LogStore>(
     mut queue: mpsc::Receiver<Job>,
     published: watch::Sender<Arc<Published>>,
     fatal: watch::Sender<bool>,
-    max_batch: usize,
-    batch_delay: Duration,
+    settings: Settings,
     metrics: Arc<Metrics>,
 ) {
+    let Settings {
+        max_batch,
+        batch_delay,
+        witnessing,
+    } = settings;
     // A runtime of this thread's own, only to wait on the queue with a deadline.
     let waiter = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -58,6 +82,17 @@ pub(crate) fn run<S: LogStore>(
             return;
         }
     };
+    // Cosign the stored checkpoint first, so a restarted log serves it witnessed again.
+    if let Some(w) = &witnessing {
+        let first = seq.published();
+        let witnessed = w.cosign(&first);
+        if witnessed.met || w.mode() == WitnessMode::Open {
+            published.send_replace(Arc::new(Published {
+                checkpoint: witnessed.checkpoint,
+                ..first
+            }));
+        }
+    }
     let mut jobs: Vec<Job> = Vec::with_capacity(max_batch);
     while let Some(first) = queue.blocking_recv() {
         jobs.push(first);
@@ -95,7 +130,24 @@ pub(crate) fn run<S: LogStore>(
                 metrics
                     .tree_size
                     .store(outcome.published.size, std::sync::atomic::Ordering::Relaxed);
-                let p = Arc::new(outcome.published);
+                let mut p = outcome.published;
+                if let Some(w) = &witnessing {
+                    let witnessed = w.cosign(&p);
+                    if !witnessed.met && w.mode() == WitnessMode::Closed {
+                        for (job, sequenced) in jobs.drain(..).zip(outcome.entries) {
+                            let index = sequenced.index;
+                            let _ = job.reply.send(Err(Unanswered::Unwitnessed { index }));
+                        }
+                        continue;
+                    }
+                    if !witnessed.met {
+                        metrics
+                            .witness_published_unwitnessed
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    p.checkpoint = witnessed.checkpoint;
+                }
+                let p = Arc::new(p);
                 published.send_replace(p.clone());
                 for (job, sequenced) in jobs.drain(..).zip(outcome.entries) {
                     // A submitter that gave up has dropped its receiver; nothing to do.
@@ -108,11 +160,11 @@ pub(crate) fn run<S: LogStore>(
             Err(e) => {
                 tracing::error!(target: "cairn.log", error = %e, "sequencer stopped on a fatal error");
                 for job in jobs.drain(..) {
-                    let _ = job.reply.send(Err(Stopped));
+                    let _ = job.reply.send(Err(Unanswered::Stopped));
                 }
                 queue.close();
                 while let Ok(job) = queue.try_recv() {
-                    let _ = job.reply.send(Err(Stopped));
+                    let _ = job.reply.send(Err(Unanswered::Stopped));
                 }
                 let _ = fatal.send(true);
                 return;

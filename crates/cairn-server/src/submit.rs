@@ -3,7 +3,7 @@
 //! includes it, and a signed entry timestamp.
 
 use crate::error::ApiError;
-use crate::sequencing::Job;
+use crate::sequencing::{Job, Unanswered};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -50,6 +50,7 @@ pub(crate) async fn create_entry(
         Ok((_, false)) => m.entries_new.fetch_add(1, Relaxed),
         Err(ApiError::BadRequest(_)) => m.rejected_bad_request.fetch_add(1, Relaxed),
         Err(ApiError::Busy(_)) => m.rejected_busy.fetch_add(1, Relaxed),
+        Err(ApiError::Unwitnessed(_)) => m.entries_unwitnessed.fetch_add(1, Relaxed),
         Err(_) => m.errors_internal.fetch_add(1, Relaxed),
     };
     let (json, duplicate) = result?;
@@ -86,7 +87,10 @@ async fn submit(app: &AppState, body: Bytes) -> Result<(Vec<u8>, bool), ApiError
     let answer = answer
         .await
         .map_err(|_| ApiError::Unavailable)?
-        .map_err(|_| ApiError::Unavailable)?;
+        .map_err(|e| match e {
+            Unanswered::Stopped => ApiError::Unavailable,
+            Unanswered::Unwitnessed { index } => ApiError::Unwitnessed(index),
+        })?;
     let (s, p) = (&answer.sequenced, &answer.published);
     let integrated_time = i64::try_from(s.integrated_time)
         .map_err(|_| ApiError::Internal("integrated time out of range".into()))?;
