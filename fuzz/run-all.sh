@@ -32,7 +32,7 @@ for t in "${targets[@]}"; do
     failed=1
     continue
   fi
-  done_line=$(grep -E '^#[0-9]+ +DONE' "$log" | tail -1)
+  done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
   summary+=("$t: execs=$execs exec/s=$rate | $done_line")
