@@ -93,6 +93,15 @@ pub struct Prepared {
     pub info: StartInfo,
 }
 
+impl Prepared {
+    /// Returns a router over the same state as [`serve`] uses, for in-process requests (it
+    /// answers after the socket is closed, e.g. to read `/healthz` after a fatal stop). It
+    /// holds the store open while it lives.
+    pub fn router(&self) -> Router {
+        app(self.state.clone(), &self.config)
+    }
+}
+
 /// Opens (or creates) the log in the configured data directory and starts the sequencer.
 /// `bound` is the listening address (for the default origin and URL).
 ///
@@ -100,13 +109,28 @@ pub struct Prepared {
 /// A configuration error naming its field, an unusable data directory or key, or a store
 /// that holds another log.
 pub fn prepare(raw: &RawConfig, bound: SocketAddr) -> anyhow::Result<Prepared> {
+    prepare_with_store(raw, bound, |config| {
+        let path = config.data.join("log.redb");
+        let store =
+            RedbStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        Ok(Arc::new(store))
+    })
+}
+
+/// [`prepare`] with the store that `open_store` returns for the resolved configuration, in
+/// place of `DATA/log.redb`: the seam for another driver or a fault-injecting wrapper.
+///
+/// # Errors
+/// As [`prepare`], and whatever `open_store` returns.
+pub fn prepare_with_store(
+    raw: &RawConfig,
+    bound: SocketAddr,
+    open_store: impl FnOnce(&Config) -> anyhow::Result<Arc<dyn LogStore>>,
+) -> anyhow::Result<Prepared> {
     let config = raw.resolve(bound).map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("creating the data directory {}", config.data.display()))?;
-    let store: Arc<dyn LogStore> = Arc::new(
-        RedbStore::open(&config.data.join("log.redb"))
-            .with_context(|| format!("opening {}", config.data.join("log.redb").display()))?,
-    );
+    let store = open_store(&config)?;
     let existing = store.meta()?;
     let key = keys::load_or_create(&config.data.join("log.key"), existing.is_none())
         .map_err(anyhow::Error::msg)?;
