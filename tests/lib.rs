@@ -263,6 +263,24 @@ impl Client {
         self.post("/api/v2/log/entries", body)
     }
 
+    /// Submits each `(what, body, status, needle)` case: each must get exactly `status`, say
+    /// `needle` (case-insensitive), and leave the signed checkpoint as it was; the server must
+    /// still be healthy after them all.
+    pub fn assert_refused<W: std::fmt::Display>(&self, cases: Vec<(W, Vec<u8>, u16, &str)>) {
+        let before = self.checkpoint();
+        for (what, body, status, needle) in cases {
+            let r = self.submit(body);
+            assert_eq!(r.status, status, "{what}: {}", r.text());
+            assert!(
+                r.text().to_lowercase().contains(&needle.to_lowercase()),
+                "{what}: {:?} does not say {needle:?}",
+                r.text()
+            );
+            assert_eq!(self.checkpoint(), before, "{what} changed the log");
+        }
+        assert_eq!(self.get("/healthz").status, 200, "still serving");
+    }
+
     /// Returns the current signed checkpoint's bytes.
     pub fn checkpoint(&self) -> Vec<u8> {
         let r = self.get("/api/v2/checkpoint");

@@ -37,6 +37,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 /// Returns the router: every route, the body limit and the request timeout.
@@ -49,6 +50,9 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(read::healthz))
         .route("/metrics", get(read::metrics))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        // Refuses a declared Content-Length over the limit at once, before waiting for a body
+        // (DefaultBodyLimit only counts bytes as they arrive).
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
