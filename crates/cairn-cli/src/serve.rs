@@ -38,6 +38,15 @@ pub(crate) struct ServeArgs {
     /// Largest request body in bytes [default: 65536].
     #[arg(long, value_name = "BYTES")]
     max_body_bytes: Option<usize>,
+    /// Connections served at once [default: 1024].
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Submissions per second per client IP address, 0 for no limit [default: 0].
+    #[arg(long, value_name = "N")]
+    rate_limit_per_second: Option<u32>,
+    /// Submissions per client IP address in a burst above the rate [default: twice the rate].
+    #[arg(long, value_name = "N")]
+    rate_limit_burst: Option<u32>,
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -55,7 +64,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         batch_delay_ms: args.batch_delay_ms,
         queue_capacity: args.queue_capacity,
         max_body_bytes: args.max_body_bytes,
-        request_timeout_secs: None,
+        max_connections: args.max_connections,
+        rate_limit_per_second: args.rate_limit_per_second,
+        rate_limit_burst: args.rate_limit_burst,
+        ..RawConfig::default()
     });
     let addr = raw.listen_addr().map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -19,6 +19,9 @@ pub enum ApiError {
     /// The queue is full: 503 with Retry-After; the client should retry.
     #[error("the log is busy; retry after {0} seconds")]
     Busy(u64),
+    /// The client sent more submissions than its rate allows: 429 with Retry-After.
+    #[error("too many submissions from this address; retry after {0} seconds")]
+    RateLimited(u64),
     /// The sequencer stopped (a fatal storage error): 503; the server is shutting down.
     #[error("the log is not accepting entries")]
     Unavailable,
@@ -33,6 +36,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy(_) | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(detail) => {
                 tracing::error!(target: "cairn.server", %detail, "internal error");
@@ -44,7 +48,7 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
-        if let ApiError::Busy(secs) = self {
+        if let ApiError::Busy(secs) | ApiError::RateLimited(secs) = self {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

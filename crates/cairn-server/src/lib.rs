@@ -12,6 +12,7 @@ pub mod config;
 mod error;
 mod files;
 mod keys;
+mod limits;
 mod metrics;
 mod read;
 mod sequencing;
@@ -40,7 +41,8 @@ use tokio::sync::{mpsc, watch};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-/// Returns the router: every route, the body limit and the request timeout.
+/// Returns the router: every route, the body limit, the request timeout, the in-flight cap
+/// and the rate limit.
 pub fn app(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/api/v2/log/entries", post(submit::create_entry))
@@ -56,6 +58,10 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(limits::RequestLimits::new(&config.limits)),
+            limits::enforce,
         ))
         .with_state(state)
 }
@@ -261,15 +267,20 @@ pub async fn serve(
     } = prepared;
     let router = app(state, &config);
     let mut stopped2 = stopped.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = shutdown => {}
-                _ = stopped2.wait_for(|s| *s) => {}
-            }
-        })
-        .await
-        .context("serving")?;
+    let stop = async move {
+        tokio::select! {
+            _ = shutdown => {}
+            _ = stopped2.wait_for(|s| *s) => {}
+        }
+    };
+    limits::serve_connections(
+        listener,
+        router,
+        &config.limits,
+        config.request_timeout,
+        stop,
+    )
+    .await;
     // The router (and every queue sender) is gone: the sequencer finishes its round and exits.
     tokio::task::spawn_blocking(move || sequencer.join())
         .await
