@@ -90,6 +90,7 @@ fn requests_over_the_in_flight_cap_get_503() {
     let r = client.get("/api/v2/checkpoint");
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(r.headers["retry-after"], "1");
+    assert_eq!(client.get("/healthz").status, 200, "health is not load");
     store.release();
     assert_eq!(held.join().unwrap(), 201);
     assert_eq!(client.get("/api/v2/checkpoint").status, 200);

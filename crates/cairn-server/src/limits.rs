@@ -71,7 +71,7 @@ impl RequestLimits {
     }
 }
 
-/// Middleware: the in-flight cap on every request, the rate limit on submissions, and
+/// Middleware: the in-flight cap on every request but `/healthz`, the rate limit on submissions, and
 /// `Connection: close` on a 413.
 /// Requests without a peer address (in-process ones, through [`crate::Prepared::router`]) are
 /// not rate limited.
@@ -80,11 +80,17 @@ pub(crate) async fn enforce(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let _permit = limits
-        .in_flight
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ApiError::Busy(1))?;
+    // An orchestrator's health probe must not fail (and restart the log) for load alone.
+    let _permit = match req.uri().path() {
+        "/healthz" => None,
+        _ => Some(
+            limits
+                .in_flight
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| ApiError::Busy(1))?,
+        ),
+    };
     if req.method() == axum::http::Method::POST {
         if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
             limits.check_rate(peer.ip())?;
