@@ -5,10 +5,12 @@
 // Test harness: a failure to start or reach the server is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+use cairn_log::LogStore;
 use cairn_merkle::tiles::{Tile, TileReader};
 use cairn_merkle::MerkleError;
-use cairn_server::{RawConfig, StartInfo};
+use cairn_server::{Config, RawConfig, StartInfo};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// A server running in this process.
@@ -19,9 +21,15 @@ pub struct TestServer {
     pub data: PathBuf,
     /// What it printed at start.
     pub info: StartInfo,
+    /// The router over the server's state, for requests after the socket closed. It holds
+    /// the store open: the server's data cannot be reopened while this lives.
+    router: Option<axum::Router>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<anyhow::Result<()>>>,
 }
+
+/// Opens the store a test server runs on, in place of `DATA/log.redb`.
+pub type OpenStore = Box<dyn FnOnce(&Config) -> anyhow::Result<Arc<dyn LogStore>> + Send>;
 
 /// The origin the harness gives every test log, so a restart on a new port is the same log.
 pub const TEST_ORIGIN: &str = "cairn.test/log";
@@ -43,6 +51,15 @@ impl TestServer {
 
     /// Starts a server with `raw`, or returns why it refused to start.
     pub fn try_start_with(raw: RawConfig) -> anyhow::Result<TestServer> {
+        TestServer::try_start_with_store(raw, None)
+    }
+
+    /// Starts a server with `raw` on the store `open_store` returns (a fault-injecting wrapper),
+    /// or returns why it refused to start.
+    pub fn try_start_with_store(
+        raw: RawConfig,
+        open_store: Option<OpenStore>,
+    ) -> anyhow::Result<TestServer> {
         let data = raw
             .data
             .clone()
@@ -57,7 +74,11 @@ impl TestServer {
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let addr = listener.local_addr()?;
-                let prepared = match cairn_server::prepare(&raw, addr) {
+                let prepared = match open_store {
+                    Some(open) => cairn_server::prepare_with_store(&raw, addr, open),
+                    None => cairn_server::prepare(&raw, addr),
+                };
+                let prepared = match prepared {
                     Ok(p) => p,
                     Err(e) => {
                         let msg = format!("{e:#}");
@@ -65,7 +86,8 @@ impl TestServer {
                         return Err(anyhow::anyhow!(msg));
                     }
                 };
-                let _ = ready_tx.send(Ok((addr, prepared.info.clone())));
+                let router = prepared.router();
+                let _ = ready_tx.send(Ok((addr, prepared.info.clone(), router)));
                 cairn_server::serve(prepared, listener, async move {
                     let _ = stop_rx.await;
                 })
@@ -73,10 +95,11 @@ impl TestServer {
             })
         });
         match ready_rx.recv()? {
-            Ok((addr, info)) => Ok(TestServer {
+            Ok((addr, info, router)) => Ok(TestServer {
                 url: format!("http://{addr}"),
                 data,
                 info,
+                router: Some(router),
                 stop: Some(stop_tx),
                 thread: Some(thread),
             }),
@@ -92,7 +115,48 @@ impl TestServer {
         self.shutdown()
     }
 
+    /// Returns the status and body of GET `path` served in process, through the same state
+    /// as the socket (which may have closed after a fatal error).
+    pub fn in_process_get(&self, path: &str) -> (u16, Vec<u8>) {
+        use tower::ServiceExt as _;
+        let router = self.router.clone().unwrap();
+        let req = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let resp = router.oneshot(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, body.to_vec())
+        })
+    }
+
+    /// Waits for the server to stop by itself (after a fatal error) and returns how `serve`
+    /// ended; `None` if it still runs after `timeout`.
+    pub fn wait_stopped(&mut self, timeout: std::time::Duration) -> Option<anyhow::Result<()>> {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.thread.as_ref()?.is_finished() {
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.stop.take();
+        let t = self.thread.take()?;
+        Some(
+            t.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("server thread panicked"))),
+        )
+    }
+
     fn shutdown(&mut self) -> anyhow::Result<()> {
+        self.router = None;
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -197,6 +261,24 @@ impl Client {
     /// Submits a Rekor v2 request body.
     pub fn submit(&self, body: Vec<u8>) -> Reply {
         self.post("/api/v2/log/entries", body)
+    }
+
+    /// Submits each `(what, body, status, needle)` case: each must get exactly `status`, say
+    /// `needle` (case-insensitive), and leave the signed checkpoint as it was; the server must
+    /// still be healthy after them all.
+    pub fn assert_refused<W: std::fmt::Display>(&self, cases: Vec<(W, Vec<u8>, u16, &str)>) {
+        let before = self.checkpoint();
+        for (what, body, status, needle) in cases {
+            let r = self.submit(body);
+            assert_eq!(r.status, status, "{what}: {}", r.text());
+            assert!(
+                r.text().to_lowercase().contains(&needle.to_lowercase()),
+                "{what}: {:?} does not say {needle:?}",
+                r.text()
+            );
+            assert_eq!(self.checkpoint(), before, "{what} changed the log");
+        }
+        assert_eq!(self.get("/healthz").status, 200, "still serving");
     }
 
     /// Returns the current signed checkpoint's bytes.

@@ -53,6 +53,15 @@ pub(crate) struct ServeArgs {
     /// Longest one witnessing round waits, in ms [default: 3000].
     #[arg(long, value_name = "MS")]
     witness_timeout_ms: Option<u64>,
+    /// Connections served at once [default: 1024].
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Submissions per second per client IP address, 0 for no limit [default: 0].
+    #[arg(long, value_name = "N")]
+    rate_limit_per_second: Option<u32>,
+    /// Submissions per client IP address in a burst above the rate [default: twice the rate].
+    #[arg(long, value_name = "N")]
+    rate_limit_burst: Option<u32>,
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -74,6 +83,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         witness_policy: args.witness_policy,
         witness_mode: args.witness_mode,
         witness_timeout_ms: args.witness_timeout_ms,
+        max_connections: args.max_connections,
+        rate_limit_per_second: args.rate_limit_per_second,
+        rate_limit_burst: args.rate_limit_burst,
         ..RawConfig::default()
     });
     let addr = raw.listen_addr().map_err(anyhow::Error::msg)?;

@@ -1,9 +1,12 @@
 //! The storage conformance suite: one set of checks every [`LogStore`] driver must pass
 //! (as sumdb's `storage.TestStorage`). Drivers call [`check_store`] from their own tests with
-//! a fresh, empty store.
+//! a fresh, empty store. [`FaultStore`] wraps a store to fail or stall a chosen commit.
 
 // A conformance failure is a test failure: panicking with a message is the point here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod fault;
+pub use fault::{Fault, FaultStore, InjectedFault};
 
 use crate::store::{CommitBatch, LogMeta, LogStore, NewEntry, StoreError, StoredEntry, TreeState};
 use cairn_merkle::tiles::Tile;

@@ -50,6 +50,18 @@ pub struct RawConfig {
     pub witness_mode: Option<String>,
     /// Longest one witnessing round waits, in milliseconds. Default 3000.
     pub witness_timeout_ms: Option<u64>,
+    /// Time limit for a client to send a request's headers, in seconds (slow-loris). Default 10.
+    pub header_read_timeout_secs: Option<u64>,
+    /// Open connections served at once; further ones wait in the listen backlog. Default 1024.
+    pub max_connections: Option<usize>,
+    /// Requests handled at once; beyond it, 503 with Retry-After. Default 4096.
+    pub max_in_flight: Option<usize>,
+    /// Submissions per second allowed to one client IP address; beyond it, 429 with
+    /// Retry-After. Default 0: no limit (behind a proxy every client has the proxy's address).
+    pub rate_limit_per_second: Option<u32>,
+    /// Submissions one client IP address may send in a burst above its rate. Default: twice
+    /// the rate.
+    pub rate_limit_burst: Option<u32>,
 }
 
 impl RawConfig {
@@ -86,6 +98,13 @@ impl RawConfig {
             witness_policy: over.witness_policy.or(self.witness_policy),
             witness_mode: over.witness_mode.or(self.witness_mode),
             witness_timeout_ms: over.witness_timeout_ms.or(self.witness_timeout_ms),
+            header_read_timeout_secs: over
+                .header_read_timeout_secs
+                .or(self.header_read_timeout_secs),
+            max_connections: over.max_connections.or(self.max_connections),
+            max_in_flight: over.max_in_flight.or(self.max_in_flight),
+            rate_limit_per_second: over.rate_limit_per_second.or(self.rate_limit_per_second),
+            rate_limit_burst: over.rate_limit_burst.or(self.rate_limit_burst),
         }
     }
 
@@ -142,11 +161,28 @@ impl RawConfig {
             },
             queue_capacity: positive(self.queue_capacity, 8192, "queue_capacity")?,
             max_body_bytes: positive(self.max_body_bytes, 65536, "max_body_bytes")?,
-            request_timeout: Duration::from_secs(match self.request_timeout_secs.unwrap_or(30) {
-                0 => return Err("request_timeout_secs: must be at least 1".into()),
-                v => v,
-            }),
+            request_timeout: seconds(self.request_timeout_secs, 30, "request_timeout_secs")?,
             witnessing: self.witnessing()?,
+            limits: Limits {
+                header_read_timeout: seconds(
+                    self.header_read_timeout_secs,
+                    10,
+                    "header_read_timeout_secs",
+                )?,
+                max_connections: positive(self.max_connections, 1024, "max_connections")?,
+                max_in_flight: positive(self.max_in_flight, 4096, "max_in_flight")?,
+                rate_limit: match (
+                    self.rate_limit_per_second.unwrap_or(0),
+                    self.rate_limit_burst,
+                ) {
+                    (0, Some(_)) => {
+                        return Err("rate_limit_burst: set rate_limit_per_second too".into())
+                    }
+                    (0, None) => None,
+                    (_, Some(0)) => return Err("rate_limit_burst: must be at least 1".into()),
+                    (rate, burst) => Some((rate, burst.unwrap_or(rate.saturating_mul(2)))),
+                },
+            },
         })
     }
 
@@ -227,6 +263,14 @@ impl RawConfig {
     }
 }
 
+/// Returns `v` (default `d`) seconds, refusing zero.
+fn seconds(v: Option<u64>, d: u64, name: &str) -> Result<Duration, String> {
+    match v.unwrap_or(d) {
+        0 => Err(format!("{name}: must be at least 1")),
+        v => Ok(Duration::from_secs(v)),
+    }
+}
+
 /// Returns `url` without `http://` or `https://`.
 fn scheme_less(url: &str) -> Result<&str, String> {
     url.strip_prefix("https://")
@@ -255,4 +299,19 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Witnesses, their quorum and the fail mode; `None` without witnesses.
     pub witnessing: Option<WitnessingConfig>,
+    /// Connection, concurrency and rate limits.
+    pub limits: Limits,
+}
+
+/// Resource limits against clients that take more than their share.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Time limit for a request's headers.
+    pub header_read_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Requests handled at once.
+    pub max_in_flight: usize,
+    /// Submissions per second and burst per client IP address, if limited.
+    pub rate_limit: Option<(u32, u32)>,
 }

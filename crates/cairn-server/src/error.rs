@@ -26,6 +26,9 @@ pub enum ApiError {
          quorum; submit it again later to get it with a witnessed checkpoint"
     )]
     Unwitnessed(u64),
+    /// The client sent more submissions than its rate allows: 429 with Retry-After.
+    #[error("too many submissions from this address; retry after {0} seconds")]
+    RateLimited(u64),
     /// The sequencer stopped (a fatal storage error): 503; the server is shutting down.
     #[error("the log is not accepting entries")]
     Unavailable,
@@ -40,6 +43,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy(_) | ApiError::Unwitnessed(_) | ApiError::Unavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -54,7 +58,7 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
         let retry_after = match self {
-            ApiError::Busy(secs) => Some(secs),
+            ApiError::Busy(secs) | ApiError::RateLimited(secs) => Some(secs),
             ApiError::Unwitnessed(_) => Some(1),
             _ => None,
         };

@@ -12,6 +12,7 @@ pub mod config;
 mod error;
 mod files;
 mod keys;
+mod limits;
 mod metrics;
 mod read;
 mod sequencing;
@@ -39,9 +40,11 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-/// Returns the router: every route, the body limit and the request timeout.
+/// Returns the router: every route, the body limit, the request timeout, the in-flight cap
+/// and the rate limit.
 pub fn app(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/api/v2/log/entries", post(submit::create_entry))
@@ -51,9 +54,16 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(read::healthz))
         .route("/metrics", get(read::metrics))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        // Refuses a declared Content-Length over the limit at once, before waiting for a body
+        // (DefaultBodyLimit only counts bytes as they arrive).
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(limits::RequestLimits::new(&config.limits)),
+            limits::enforce,
         ))
         .with_state(state)
 }
@@ -95,6 +105,15 @@ pub struct Prepared {
     pub info: StartInfo,
 }
 
+impl Prepared {
+    /// Returns a router over the same state as [`serve`] uses, for in-process requests (it
+    /// answers after the socket is closed, e.g. to read `/healthz` after a fatal stop). It
+    /// holds the store open while it lives.
+    pub fn router(&self) -> Router {
+        app(self.state.clone(), &self.config)
+    }
+}
+
 /// Opens (or creates) the log in the configured data directory and starts the sequencer.
 /// `bound` is the listening address (for the default origin and URL).
 ///
@@ -102,13 +121,28 @@ pub struct Prepared {
 /// A configuration error naming its field, an unusable data directory or key, or a store
 /// that holds another log.
 pub fn prepare(raw: &RawConfig, bound: SocketAddr) -> anyhow::Result<Prepared> {
+    prepare_with_store(raw, bound, |config| {
+        let path = config.data.join("log.redb");
+        let store =
+            RedbStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        Ok(Arc::new(store))
+    })
+}
+
+/// [`prepare`] with the store that `open_store` returns for the resolved configuration, in
+/// place of `DATA/log.redb`: the seam for another driver or a fault-injecting wrapper.
+///
+/// # Errors
+/// As [`prepare`], and whatever `open_store` returns.
+pub fn prepare_with_store(
+    raw: &RawConfig,
+    bound: SocketAddr,
+    open_store: impl FnOnce(&Config) -> anyhow::Result<Arc<dyn LogStore>>,
+) -> anyhow::Result<Prepared> {
     let config = raw.resolve(bound).map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("creating the data directory {}", config.data.display()))?;
-    let store: Arc<dyn LogStore> = Arc::new(
-        RedbStore::open(&config.data.join("log.redb"))
-            .with_context(|| format!("opening {}", config.data.join("log.redb").display()))?,
-    );
+    let store = open_store(&config)?;
     let existing = store.meta()?;
     let key = keys::load_or_create(&config.data.join("log.key"), existing.is_none())
         .map_err(anyhow::Error::msg)?;
@@ -254,15 +288,20 @@ pub async fn serve(
     } = prepared;
     let router = app(state, &config);
     let mut stopped2 = stopped.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = shutdown => {}
-                _ = stopped2.wait_for(|s| *s) => {}
-            }
-        })
-        .await
-        .context("serving")?;
+    let stop = async move {
+        tokio::select! {
+            _ = shutdown => {}
+            _ = stopped2.wait_for(|s| *s) => {}
+        }
+    };
+    limits::serve_connections(
+        listener,
+        router,
+        &config.limits,
+        config.request_timeout,
+        stop,
+    )
+    .await;
     // The router (and every queue sender) is gone: the sequencer finishes its round and exits.
     tokio::task::spawn_blocking(move || sequencer.join())
         .await
