@@ -335,13 +335,24 @@ impl<S: LogStore> Sequencer<S> {
         let mut in_batch: HashMap<Hash, usize> = HashMap::new();
         let mut new_entries = Vec::new();
         let mut results: Vec<(u64, u64, bool)> = Vec::with_capacity(batch.len());
-        for p in batch {
+        // The store is the truth for dedup: asked once for the whole batch.
+        let leaves: Vec<Hash> = batch.iter().map(|p| p.leaf_hash).collect();
+        let stored = self.store.lookup_many(&leaves)?;
+        if stored.len() != batch.len() {
+            return Err(StoreError::Corrupt(format!(
+                "dedup lookup answered {} of {} leaves",
+                stored.len(),
+                batch.len()
+            ))
+            .into());
+        }
+        for (p, found) in batch.iter().zip(stored) {
             if let Some(&i) = in_batch.get(&p.leaf_hash) {
                 let (index, time, _) = results[i];
                 results.push((index, time, true));
                 continue;
             }
-            if let Some(index) = self.store.lookup(&p.leaf_hash)? {
+            if let Some(index) = found {
                 let stored = self.store.read_entries(index, index + 1)?;
                 let time = stored.first().map(|e| e.integrated_time).ok_or_else(|| {
                     StoreError::Corrupt(format!("dedup row for missing entry {index}"))
