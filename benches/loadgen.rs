@@ -216,7 +216,7 @@ async fn main() -> anyhow::Result<()> {
     if args.entries == 0 || args.concurrency == 0 || args.duplicates > 100 {
         bail!("--entries and --concurrency must be at least 1, --duplicates at most 100");
     }
-    if args.rate.is_some_and(|r| !(r > 0.0)) {
+    if args.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
         bail!("--rate must be positive");
     }
     let base = args.log.trim_end_matches('/').to_string();
