@@ -21,7 +21,7 @@
 
 use crate::store::{CommitBatch, LogMeta, LogStore, NewEntry, StoreError, TreeState};
 use cairn_merkle::tiles::{Tile, TileHashReader, TileNodes, TileReader, TILE_WIDTH};
-use cairn_merkle::{inclusion_proof, node_hash, tree_hash, Hash, MerkleError};
+use cairn_merkle::{inclusion_proof, tree_hash, Hash, MerkleError};
 use cairn_note::{sign_checkpoint, Checkpoint, NoteError, NoteSigner, Origin};
 use std::collections::HashMap;
 
@@ -108,34 +108,47 @@ pub struct BatchOutcome {
     pub published: Published,
 }
 
-/// The right edge of the tree: for each tile level, the hashes of the rightmost tile (at most
-/// 255; a tile that fills moves up one level as one hash). Everything an append needs.
+/// The right edge of the tree: for each tile level, the rightmost partial tile with its inner
+/// nodes (`None` when that level has no partial tile; a tile that fills moves up one level as
+/// one hash). Everything an append and the round's proofs need. The inner nodes are kept up
+/// to date on each append (`TileNodes::push`), so a round hashes only what it adds.
 #[derive(Clone, Debug, Default)]
 struct Edge {
-    levels: Vec<Vec<Hash>>,
+    levels: Vec<Option<TileNodes>>,
 }
 
 impl Edge {
     /// Appends a leaf hash at index `n`. Each tile that fills is moved into `changed` (full
     /// tiles never change again) and carried up a level as its root.
-    fn push(&mut self, n: u64, leaf: Hash, changed: &mut Changed) {
+    fn push(&mut self, n: u64, leaf: Hash, changed: &mut Changed) -> Result<(), SequencerError> {
         let mut h = leaf;
         let mut pos = n; // index of h at the current tile level
         for level in 0u8.. {
             if self.levels.len() <= usize::from(level) {
-                self.levels.push(Vec::new());
+                self.levels.push(None);
             }
-            let tile = &mut self.levels[usize::from(level)];
-            tile.push(h);
-            if tile.len() as u64 != TILE_WIDTH {
+            let slot = &mut self.levels[usize::from(level)];
+            match slot {
+                Some(nodes) => nodes.push(h)?,
+                None => {
+                    let tile = Tile::new(level, pos / TILE_WIDTH, 1)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    *slot = Some(TileNodes::from_hashes(tile, vec![h]));
+                }
+            }
+            let Some(root) = slot.as_ref().and_then(TileNodes::full_root) else {
                 changed.partial.insert(level);
                 break;
+            };
+            if let Some(full) = slot.take() {
+                changed
+                    .full
+                    .push(((level, pos / TILE_WIDTH), full.hashes().to_vec()));
             }
-            let full = std::mem::take(tile);
-            h = subtree_root(&full);
-            changed.full.push(((level, pos / TILE_WIDTH), full));
+            h = root;
             pos /= TILE_WIDTH;
         }
+        Ok(())
     }
 
     /// Returns every tile `changed` names, with its bytes, for a tree of `size` leaves.
@@ -153,10 +166,12 @@ impl Edge {
         }
         for level in changed.partial {
             let index = size.checked_shr(8 * (u32::from(level) + 1)).unwrap_or(0);
-            let hashes = &self.levels[usize::from(level)];
-            if let Some(tile) = Tile::at_size(level, index, size) {
-                if !hashes.is_empty() && usize::from(tile.width()) == hashes.len() {
-                    tiles.push((tile, bytes(hashes)));
+            if let (Some(tile), Some(Some(nodes))) = (
+                Tile::at_size(level, index, size),
+                self.levels.get(usize::from(level)),
+            ) {
+                if tile == nodes.tile() {
+                    tiles.push((tile, bytes(nodes.hashes())));
                 }
             }
         }
@@ -167,12 +182,12 @@ impl Edge {
     /// Returns the edge's tiles (with their inner nodes) for a tree of `size` leaves.
     fn tile_nodes(&self, size: u64) -> Vec<TileNodes> {
         let mut out = Vec::new();
-        for (level, hashes) in self.levels.iter().enumerate() {
+        for (level, nodes) in self.levels.iter().enumerate() {
             let level = level as u8;
             let index = size.checked_shr(8 * (u32::from(level) + 1)).unwrap_or(0);
-            if let Some(tile) = Tile::at_size(level, index, size) {
-                if usize::from(tile.width()) == hashes.len() {
-                    out.push(TileNodes::from_hashes(tile, hashes.clone()));
+            if let (Some(tile), Some(nodes)) = (Tile::at_size(level, index, size), nodes) {
+                if tile == nodes.tile() {
+                    out.push(nodes.clone());
                 }
             }
         }
@@ -186,18 +201,6 @@ impl Edge {
 struct Changed {
     full: Vec<((u8, u64), Vec<Hash>)>,
     partial: std::collections::BTreeSet<u8>,
-}
-
-/// Root of a full tile's 256 hashes.
-fn subtree_root(hashes: &[Hash]) -> Hash {
-    let mut level: Vec<Hash> = hashes.to_vec();
-    while level.len() > 1 {
-        level = level
-            .chunks_exact(2)
-            .map(|p| node_hash(&p[0], &p[1]))
-            .collect();
-    }
-    level[0]
 }
 
 /// Reads hash tiles from a store, as published at a tree size: a narrower width is a prefix
@@ -335,13 +338,24 @@ impl<S: LogStore> Sequencer<S> {
         let mut in_batch: HashMap<Hash, usize> = HashMap::new();
         let mut new_entries = Vec::new();
         let mut results: Vec<(u64, u64, bool)> = Vec::with_capacity(batch.len());
-        for p in batch {
+        // The store is the truth for dedup: asked once for the whole batch.
+        let leaves: Vec<Hash> = batch.iter().map(|p| p.leaf_hash).collect();
+        let stored = self.store.lookup_many(&leaves)?;
+        if stored.len() != batch.len() {
+            return Err(StoreError::Corrupt(format!(
+                "dedup lookup answered {} of {} leaves",
+                stored.len(),
+                batch.len()
+            ))
+            .into());
+        }
+        for (p, found) in batch.iter().zip(stored) {
             if let Some(&i) = in_batch.get(&p.leaf_hash) {
                 let (index, time, _) = results[i];
                 results.push((index, time, true));
                 continue;
             }
-            if let Some(index) = self.store.lookup(&p.leaf_hash)? {
+            if let Some(index) = found {
                 let stored = self.store.read_entries(index, index + 1)?;
                 let time = stored.first().map(|e| e.integrated_time).ok_or_else(|| {
                     StoreError::Corrupt(format!("dedup row for missing entry {index}"))
@@ -350,7 +364,7 @@ impl<S: LogStore> Sequencer<S> {
                 results.push((index, time, true));
                 continue;
             }
-            edge.push(size, p.leaf_hash, &mut changed);
+            edge.push(size, p.leaf_hash, &mut changed)?;
             new_entries.push(NewEntry {
                 index: size,
                 leaf_hash: p.leaf_hash,
@@ -419,16 +433,17 @@ fn load_edge<S: LogStore>(store: &S, size: u64) -> Result<Edge, SequencerError> 
     let mut level = 0u8;
     while size.checked_shr(8 * u32::from(level)).unwrap_or(0) > 0 {
         let index = size.checked_shr(8 * (u32::from(level) + 1)).unwrap_or(0);
-        let hashes = match Tile::at_size(level, index, size) {
+        let nodes = match Tile::at_size(level, index, size) {
             Some(tile) if !tile.is_full() => {
                 let data = StoreTiles(store).read_tiles(&[tile])?;
-                data.first()
-                    .map(|d| d.chunks_exact(32).filter_map(Hash::from_slice).collect())
-                    .unwrap_or_default()
+                match data.first() {
+                    Some(d) => Some(TileNodes::new(tile, d)?),
+                    None => None,
+                }
             }
-            _ => Vec::new(),
+            _ => None,
         };
-        levels.push(hashes);
+        levels.push(nodes);
         level += 1;
     }
     Ok(Edge { levels })

@@ -153,6 +153,16 @@ pub trait LogStore: Send + Sync + 'static {
     /// # Errors
     /// Backend failures.
     fn lookup(&self, leaf: &Hash) -> Result<Option<u64>, StoreError>;
+
+    /// Returns, for each of `leaves` in order, what [`LogStore::lookup`] would. The sequencer
+    /// asks once per batch; a driver overrides this to answer from one read transaction or
+    /// one query instead of one per entry.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn lookup_many(&self, leaves: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        leaves.iter().map(|l| self.lookup(l)).collect()
+    }
 }
 
 impl<S: LogStore + ?Sized> LogStore for std::sync::Arc<S> {
@@ -176,5 +186,8 @@ impl<S: LogStore + ?Sized> LogStore for std::sync::Arc<S> {
     }
     fn lookup(&self, leaf: &Hash) -> Result<Option<u64>, StoreError> {
         (**self).lookup(leaf)
+    }
+    fn lookup_many(&self, leaves: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        (**self).lookup_many(leaves)
     }
 }

@@ -376,6 +376,44 @@ impl TileNodes {
         TileNodes { tile, levels }
     }
 
+    /// Appends `hash` to a partial tile, widening it by one, and computes only the inner nodes
+    /// the new hash completes (at most 8 node hashes; one on average). The result equals
+    /// [`TileNodes::from_hashes`] over the widened list: the sequencer keeps its right edge
+    /// this way instead of rehashing up to 255 nodes per tile in every round.
+    ///
+    /// # Errors
+    /// [`MerkleError::MalformedTile`] if the tile is already full.
+    pub fn push(&mut self, hash: Hash) -> Result<(), MerkleError> {
+        if self.tile.is_full() {
+            return Err(MerkleError::MalformedTile {
+                tile: self.tile.path(),
+                reason: "cannot append to a full tile",
+            });
+        }
+        self.tile.width += 1;
+        self.levels[0].push(hash);
+        let mut k = 0;
+        // A level whose length became even has completed a pair: its parent is new.
+        while self.levels[k].len() % 2 == 0 {
+            let n = self.levels[k].len();
+            let parent = node_hash(&self.levels[k][n - 2], &self.levels[k][n - 1]);
+            if self.levels.len() == k + 1 {
+                self.levels.push(Vec::new());
+            }
+            self.levels[k + 1].push(parent);
+            k += 1;
+        }
+        Ok(())
+    }
+
+    /// Returns the root of a full tile's subtree, or `None` for a partial tile.
+    pub fn full_root(&self) -> Option<Hash> {
+        if !self.tile.is_full() {
+            return None;
+        }
+        self.levels.last().and_then(|l| l.first()).copied()
+    }
+
     /// Returns the tile.
     pub fn tile(&self) -> Tile {
         self.tile
@@ -595,6 +633,28 @@ impl EntryBundle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_equals_from_hashes_at_every_width() {
+        let hashes: Vec<Hash> = (0..256u32)
+            .map(|i| crate::leaf_hash(&i.to_be_bytes()))
+            .collect();
+        let mut grown = TileNodes::from_hashes(Tile::new(2, 7, 1).unwrap(), vec![hashes[0]]);
+        for w in 2..=256usize {
+            assert!(grown.full_root().is_none());
+            grown.push(hashes[w - 1]).unwrap();
+            let whole =
+                TileNodes::from_hashes(Tile::new(2, 7, w as u16).unwrap(), hashes[..w].to_vec());
+            assert_eq!(grown.tile(), whole.tile());
+            assert_eq!(grown.levels, whole.levels, "width {w}");
+        }
+        let mut level = hashes.clone();
+        while level.len() > 1 {
+            level = level.chunks(2).map(|p| node_hash(&p[0], &p[1])).collect();
+        }
+        assert_eq!(grown.full_root(), Some(level[0]));
+        assert!(grown.push(hashes[0]).is_err(), "a full tile takes no more");
+    }
 
     #[test]
     fn index_encoding() {

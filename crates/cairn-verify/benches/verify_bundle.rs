@@ -10,7 +10,8 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use cairn_entry::{SignerAlgorithm, SignerKey};
+use cairn_entry::{set_payload, LogKey, SignerAlgorithm, SignerKey};
+use cairn_note::SignedCheckpoint;
 use cairn_verify::{verify_bundle, ArtifactInput, TrustedLogs, VerifyOptions};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
@@ -39,6 +40,40 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
             })
         });
+        // The bound: the three signature checks the verification must do (signer, checkpoint,
+        // SET), each on inputs parsed outside the timing.
+        let v: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+        let sig = common::b64d(v["messageSignature"]["signature"].as_str().unwrap());
+        let tle = &v["verificationMaterial"]["tlogEntries"][0];
+        let body = common::b64d(tle["canonicalizedBody"].as_str().unwrap());
+        let index: u64 = tle["logIndex"].as_str().unwrap().parse().unwrap();
+        let time: i64 = tle["integratedTime"].as_str().unwrap().parse().unwrap();
+        let set = common::b64d(
+            tle["inclusionPromise"]["signedEntryTimestamp"]
+                .as_str()
+                .unwrap(),
+        );
+        let payload = set_payload(&body, time, &log.log_id, index);
+        let log_key = LogKey::ed25519(log.key.verifying_key());
+        let signed = SignedCheckpoint::parse(
+            tle["inclusionProof"]["checkpoint"]["envelope"]
+                .as_str()
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
+        let note_verifier = log.signer.verifier();
+        c.bench_function(
+            &format!("verify_bundle/cairn-{name}-signature-checks-only"),
+            |b| {
+                b.iter(|| {
+                    key.verify_digest(black_box(&digest), black_box(&sig))
+                        .unwrap();
+                    signed.verify(&[&note_verifier], None).unwrap();
+                    log_key.verify_set(black_box(&payload), &set).unwrap();
+                })
+            },
+        );
         c.bench_function(
             &format!("verify_bundle/cairn-{name}+trusted-root-parse"),
             |b| {

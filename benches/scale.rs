@@ -1,0 +1,149 @@
+//! Scale figures: builds a log directly through the sequencer into a redb store (no HTTP,
+//! entries made in memory: the sequencer does not look inside bodies), and at each requested
+//! size reports
+//! - restart: a fresh child process opens the store and the sequencer (format check, state,
+//!   right-edge tiles, root recomputed and compared: every start-up check `cairn serve` runs);
+//!   its wall time and its peak resident memory (VmHWM);
+//! - the building process's resident memory (VmRSS, VmHWM);
+//! - bytes on disk per entry against (entry + 64).
+//!
+//! `cargo run --release -p cairn-bench --bin scale -- --sizes 100000,1000000,10000000`
+
+use anyhow::Context as _;
+use cairn_bench::{open_sequencer, pending_range, ENTRY_SIZE};
+use cairn_log::RedbStore;
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Build a log to each size and report restart time, memory and bytes on disk.
+#[derive(Parser, Debug)]
+#[command(name = "scale")]
+struct Args {
+    /// Tree sizes to report at, ascending.
+    #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+    sizes: Vec<u64>,
+    /// Entries per sequencing round.
+    #[arg(long, default_value_t = 1024)]
+    batch: u64,
+    /// Directory for the database (default: a new temporary directory, removed after).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Print JSON lines instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Internal: open the log in this database, print the restart figures, exit.
+    #[arg(long, hide = true)]
+    restart_only: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if let Some(db) = &args.restart_only {
+        let t = Instant::now();
+        let seq = open_sequencer(RedbStore::open(db)?);
+        let seconds = t.elapsed().as_secs_f64();
+        let (_, hwm) = memory()?;
+        println!("{} {seconds} {hwm}", seq.published().size);
+        return Ok(());
+    }
+    anyhow::ensure!(
+        args.batch > 0 && args.sizes.windows(2).all(|w| w[0] < w[1]),
+        "--batch must be positive and --sizes ascending"
+    );
+    let tmp;
+    let dir = match &args.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.clone()
+        }
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let db = dir.join("log.redb");
+    let mut seq = open_sequencer(RedbStore::open(&db)?);
+    let started = Instant::now();
+    for &target in &args.sizes {
+        let mut size = seq.published().size;
+        while size < target {
+            let n = args.batch.min(target - size);
+            seq.integrate(&pending_range(size, n))?;
+            size += n;
+        }
+        let build_seconds = started.elapsed().as_secs_f64();
+        let (rss, hwm) = memory()?;
+        let disk = std::fs::metadata(&db)?.len();
+        let per_entry = disk as f64 / size as f64;
+        // redb allows one process per file: close it for the child, then reopen.
+        drop(seq);
+        let (restart_seconds, restart_hwm) = restart(&db, size)?;
+        seq = open_sequencer(RedbStore::open(&db)?);
+        let target_bytes = (ENTRY_SIZE + 64) as f64;
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "size": size, "entry_bytes": ENTRY_SIZE, "build_seconds": build_seconds,
+                    "restart_seconds": restart_seconds, "restart_vmhwm_kib": restart_hwm,
+                    "builder_vmrss_kib": rss, "builder_vmhwm_kib": hwm,
+                    "disk_bytes": disk, "disk_bytes_per_entry": per_entry,
+                    "disk_ratio_to_entry_plus_64": per_entry / target_bytes,
+                })
+            );
+        } else {
+            println!(
+                "size {size}: built in {build_seconds:.1} s; restart {:.3} s (child peak RSS {} MiB); \
+                 builder RSS {} MiB (peak {} MiB); disk {:.1} bytes/entry = {:.2} x (entry {ENTRY_SIZE} + 64)",
+                restart_seconds,
+                restart_hwm / 1024,
+                rss / 1024,
+                hwm / 1024,
+                per_entry,
+                per_entry / target_bytes
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Opens the log in a fresh process (this binary with `--restart-only`), so the figures are
+/// a start's own; returns its open time and peak resident memory (KiB).
+fn restart(db: &Path, size: u64) -> anyhow::Result<(f64, u64)> {
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .arg("--restart-only")
+        .arg(db)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "restart failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout)?;
+    let f: Vec<&str> = text.split_whitespace().collect();
+    anyhow::ensure!(f.len() == 3, "unexpected restart output {text:?}");
+    anyhow::ensure!(
+        f[0] == size.to_string(),
+        "restarted at size {} not {size}",
+        f[0]
+    );
+    Ok((f[1].parse()?, f[2].parse()?))
+}
+
+/// Returns this process's VmRSS and VmHWM in KiB.
+fn memory() -> anyhow::Result<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let field = |name: &str| -> anyhow::Result<u64> {
+        let line = status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .with_context(|| format!("no {name} in /proc/self/status"))?;
+        Ok(line
+            .split_whitespace()
+            .nth(1)
+            .context("empty field")?
+            .parse()?)
+    };
+    Ok((field("VmRSS:")?, field("VmHWM:")?))
+}
