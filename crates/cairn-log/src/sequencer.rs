@@ -335,13 +335,24 @@ impl<S: LogStore> Sequencer<S> {
         let mut in_batch: HashMap<Hash, usize> = HashMap::new();
         let mut new_entries = Vec::new();
         let mut results: Vec<(u64, u64, bool)> = Vec::with_capacity(batch.len());
-        for p in batch {
+        // One store round trip for the whole batch's dedup lookups.
+        let leaves: Vec<Hash> = batch.iter().map(|p| p.leaf_hash).collect();
+        let known = self.store.lookup_batch(&leaves)?;
+        if known.len() != leaves.len() {
+            return Err(StoreError::Corrupt(format!(
+                "{} answers to {} dedup lookups",
+                known.len(),
+                leaves.len()
+            ))
+            .into());
+        }
+        for (p, known) in batch.iter().zip(known) {
             if let Some(&i) = in_batch.get(&p.leaf_hash) {
                 let (index, time, _) = results[i];
                 results.push((index, time, true));
                 continue;
             }
-            if let Some(index) = self.store.lookup(&p.leaf_hash)? {
+            if let Some(index) = known {
                 let stored = self.store.read_entries(index, index + 1)?;
                 let time = stored.first().map(|e| e.integrated_time).ok_or_else(|| {
                     StoreError::Corrupt(format!("dedup row for missing entry {index}"))

@@ -153,6 +153,15 @@ pub trait LogStore: Send + Sync + 'static {
     /// # Errors
     /// Backend failures.
     fn lookup(&self, leaf: &Hash) -> Result<Option<u64>, StoreError>;
+
+    /// Returns, for each of `leaves` in order, its index if it is in the log. The default asks
+    /// [`LogStore::lookup`] once per leaf; a store behind a network answers in one round trip.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn lookup_batch(&self, leaves: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        leaves.iter().map(|leaf| self.lookup(leaf)).collect()
+    }
 }
 
 impl<S: LogStore + ?Sized> LogStore for std::sync::Arc<S> {
@@ -176,5 +185,8 @@ impl<S: LogStore + ?Sized> LogStore for std::sync::Arc<S> {
     }
     fn lookup(&self, leaf: &Hash) -> Result<Option<u64>, StoreError> {
         (**self).lookup(leaf)
+    }
+    fn lookup_batch(&self, leaves: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        (**self).lookup_batch(leaves)
     }
 }

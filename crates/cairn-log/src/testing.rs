@@ -77,6 +77,13 @@ pub fn check_store<S: LogStore>(store: S) {
         assert_eq!(store.lookup(&entry(i).leaf_hash).unwrap(), Some(i));
     }
     assert_eq!(store.lookup(&leaf_hash(b"absent")).unwrap(), None);
+    assert_eq!(
+        store
+            .lookup_batch(&[entry(2).leaf_hash, leaf_hash(b"absent"), entry(0).leaf_hash])
+            .unwrap(),
+        vec![Some(2), None, Some(0)],
+        "a batch lookup answers each leaf in order"
+    );
     let read = store.read_entries(0, 10).unwrap();
     let want: Vec<StoredEntry> = (0..3)
         .map(|i| StoredEntry {

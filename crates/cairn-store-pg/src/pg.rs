@@ -139,6 +139,7 @@ struct Inner {
     /// Reads share one pipelined connection.
     reader: Client,
     lookup: Statement,
+    lookup_many: Statement,
     times: Statement,
     objects: Objects,
     /// The size whose objects and checkpoint are all in the bucket: reads pick partial widths
@@ -308,6 +309,9 @@ async fn connect(url: &str, objects: Objects, take_lock: bool) -> Result<Inner, 
     let lookup = reader
         .prepare("SELECT idx FROM cairn_leaves WHERE leaf = $1")
         .await?;
+    let lookup_many = reader
+        .prepare("SELECT leaf, idx FROM cairn_leaves WHERE leaf = ANY($1)")
+        .await?;
     let times = reader
         .prepare(
             "SELECT integrated_time FROM cairn_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
@@ -318,6 +322,7 @@ async fn connect(url: &str, objects: Objects, take_lock: bool) -> Result<Inner, 
         statements,
         reader,
         lookup,
+        lookup_many,
         times,
         objects,
         published: AtomicU64::new(0),
@@ -699,6 +704,27 @@ impl LogStore for PgStore {
                 }
             }
             Ok(out)
+        })
+    }
+
+    fn lookup_batch(&self, leaves: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        let leaves = leaves.to_vec();
+        self.run(move |inner| async move {
+            let keys: Vec<&[u8]> = leaves.iter().map(|l| l.0.as_slice()).collect();
+            let rows = inner
+                .reader
+                .query(&inner.lookup_many, &[&keys])
+                .await
+                .map_err(backend)?;
+            let mut found = std::collections::HashMap::with_capacity(rows.len());
+            for r in rows {
+                let leaf: Vec<u8> = r.get(0);
+                found.insert(leaf, to_u64(r.get(1))?);
+            }
+            Ok(leaves
+                .iter()
+                .map(|l| found.get(l.0.as_slice()).copied())
+                .collect())
         })
     }
 
