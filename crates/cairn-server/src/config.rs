@@ -35,6 +35,13 @@ pub struct RawConfig {
     pub max_body_bytes: Option<usize>,
     /// Time limit for one request, in seconds. Default 30.
     pub request_timeout_secs: Option<u64>,
+    /// Scale-out storage (docs/operations.md): a `postgres://` URL of the database that is
+    /// the log's commit point. Default: the embedded redb file in `data`. Needs `objects`.
+    pub store: Option<String>,
+    /// With `store`: where tiles, entry bundles and the public checkpoint go, as an
+    /// object_store URL (`s3://bucket/prefix`, `gs://...`, `az://...`, `file:///dir`);
+    /// credentials come from the standard environment variables.
+    pub objects: Option<String>,
 }
 
 impl RawConfig {
@@ -61,6 +68,8 @@ impl RawConfig {
             queue_capacity: over.queue_capacity.or(self.queue_capacity),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
+            store: over.store.or(self.store),
+            objects: over.objects.or(self.objects),
         }
     }
 
@@ -121,8 +130,42 @@ impl RawConfig {
                 0 => return Err("request_timeout_secs: must be at least 1".into()),
                 v => v,
             }),
+            store: self.store_config()?,
         })
     }
+}
+
+impl RawConfig {
+    fn store_config(&self) -> Result<StoreConfig, String> {
+        match (&self.store, &self.objects) {
+            (None, None) => Ok(StoreConfig::Embedded),
+            (Some(url), Some(objects)) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(format!("store: {url:?} must be a postgres:// URL"));
+                }
+                Ok(StoreConfig::Postgres {
+                    url: url.clone(),
+                    objects: objects.clone(),
+                })
+            }
+            (Some(_), None) => Err("store: a postgres store needs objects (a bucket URL)".into()),
+            (None, Some(_)) => Err("objects: only used with store = \"postgres://...\"".into()),
+        }
+    }
+}
+
+/// Where the log's state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// The embedded redb database `log.redb` in the data directory.
+    Embedded,
+    /// PostgreSQL as the commit point and a bucket for the public objects.
+    Postgres {
+        /// The database URL.
+        url: String,
+        /// The object_store URL of the bucket and prefix.
+        objects: String,
+    },
 }
 
 /// Returns `url` without `http://` or `https://`.
@@ -151,4 +194,6 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Time limit for one request.
     pub request_timeout: Duration,
+    /// Where the log's state lives.
+    pub store: StoreConfig,
 }

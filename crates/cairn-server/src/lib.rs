@@ -14,11 +14,12 @@ mod files;
 mod keys;
 mod metrics;
 mod read;
+pub mod replica;
 mod sequencing;
 mod state;
 mod submit;
 
-pub use config::{Config, RawConfig};
+pub use config::{Config, RawConfig, StoreConfig};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::AppState;
@@ -93,6 +94,20 @@ pub struct Prepared {
     pub info: StartInfo,
 }
 
+/// Opens the configured store: the embedded redb file, or PostgreSQL and a bucket.
+fn open_store(config: &Config) -> anyhow::Result<Arc<dyn LogStore>> {
+    Ok(match &config.store {
+        StoreConfig::Embedded => {
+            let path = config.data.join("log.redb");
+            Arc::new(RedbStore::open(&path).with_context(|| format!("opening {}", path.display()))?)
+        }
+        StoreConfig::Postgres { url, objects } => Arc::new(
+            cairn_store_pg::PgStore::open(url, objects)
+                .with_context(|| format!("opening the PostgreSQL store with objects {objects}"))?,
+        ),
+    })
+}
+
 /// Opens (or creates) the log in the configured data directory and starts the sequencer.
 /// `bound` is the listening address (for the default origin and URL).
 ///
@@ -103,10 +118,7 @@ pub fn prepare(raw: &RawConfig, bound: SocketAddr) -> anyhow::Result<Prepared> {
     let config = raw.resolve(bound).map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("creating the data directory {}", config.data.display()))?;
-    let store: Arc<dyn LogStore> = Arc::new(
-        RedbStore::open(&config.data.join("log.redb"))
-            .with_context(|| format!("opening {}", config.data.join("log.redb").display()))?,
-    );
+    let store = open_store(&config)?;
     let existing = store.meta()?;
     let key = keys::load_or_create(&config.data.join("log.key"), existing.is_none())
         .map_err(anyhow::Error::msg)?;
