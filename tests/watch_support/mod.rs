@@ -46,7 +46,7 @@ impl Drop for Running {
 }
 
 /// Runs `make(listener, shutdown)` on a fresh runtime thread; returns once it listens.
-fn run_server<F, Fut>(make: F) -> Running
+pub fn run_server<F, Fut>(make: F) -> Running
 where
     F: FnOnce(tokio::net::TcpListener, tokio::sync::oneshot::Receiver<()>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
@@ -95,11 +95,16 @@ pub struct LogServer {
 impl LogServer {
     /// Starts a log with the test origin on `data`.
     pub fn start(data: &Path) -> LogServer {
-        let raw = RawConfig {
+        LogServer::start_with(RawConfig {
             data: Some(data.to_path_buf()),
             public_url: Some(format!("http://{ORIGIN}")),
             ..RawConfig::default()
-        };
+        })
+    }
+
+    /// Starts a log with `raw` (its data directory must be set).
+    pub fn start_with(raw: RawConfig) -> LogServer {
+        let data = raw.data.clone().unwrap();
         let (info_tx, info_rx) = std::sync::mpsc::channel();
         let running = run_server(move |listener, stop| async move {
             let prepared = cairn_server::prepare(&raw, listener.local_addr().unwrap()).unwrap();
@@ -112,7 +117,7 @@ impl LogServer {
         });
         LogServer {
             info: info_rx.recv().unwrap(),
-            data: data.to_path_buf(),
+            data,
             running,
         }
     }

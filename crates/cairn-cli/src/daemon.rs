@@ -1,5 +1,28 @@
-//! What the long-running commands (`serve`, `witness`, `monitor`) share: logging to stderr and
-//! the shutdown signal.
+//! What the long-running commands (`serve`, `witness`, `monitor`) share: logging to stderr,
+//! the runtime and listener, and the shutdown signal.
+
+use anyhow::Context as _;
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// Starts a multi-threaded runtime, binds `addr` and runs `serve` on the listener.
+pub(crate) fn serve_on<F, Fut>(addr: SocketAddr, serve: F) -> anyhow::Result<()>
+where
+    F: FnOnce(TcpListener) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        serve(listener).await
+    })
+}
 
 /// Sends tracing output to stderr, filtered by `RUST_LOG` (default `info`).
 pub(crate) fn init_tracing() {

@@ -62,6 +62,21 @@ pub(crate) struct ServeArgs {
     /// Submissions per client IP address in a burst above the rate [default: twice the rate].
     #[arg(long, value_name = "N")]
     rate_limit_burst: Option<u32>,
+    /// Scale-out storage: PostgreSQL database as the commit point (needs --objects)
+    /// [default: the embedded database in --data].
+    #[arg(long, value_name = "postgres://...")]
+    store: Option<String>,
+    /// With --store: bucket for tiles, bundles and the checkpoint (s3://bucket/prefix,
+    /// gs://..., az://..., file:///dir); credentials from the standard environment variables.
+    #[arg(long, value_name = "URL")]
+    objects: Option<String>,
+    /// Run a stateless read replica: serve the read API from --objects and forward
+    /// submissions to --upstream. No data directory, database or key.
+    #[arg(long, requires = "upstream", conflicts_with = "store")]
+    read_only: bool,
+    /// With --read-only: the sequencer's URL, e.g. http://10.0.0.5:3000.
+    #[arg(long, value_name = "URL", requires = "read_only")]
+    upstream: Option<String>,
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -70,6 +85,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => RawConfig::from_file(path).map_err(anyhow::Error::msg)?,
         None => RawConfig::default(),
     };
+    if args.read_only {
+        return run_replica(args, &file);
+    }
     let raw = file.merge(RawConfig {
         data: args.data,
         listen: args.listen,
@@ -86,17 +104,12 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: args.max_connections,
         rate_limit_per_second: args.rate_limit_per_second,
         rate_limit_burst: args.rate_limit_burst,
+        store: args.store,
+        objects: args.objects,
         ..RawConfig::default()
     });
     let addr = raw.listen_addr().map_err(anyhow::Error::msg)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr}"))?;
+    crate::daemon::serve_on(addr, |listener| async move {
         let prepared = cairn_server::prepare(&raw, listener.local_addr()?)?;
         let info = &prepared.info;
         println!("cairn: listening on {}", listener.local_addr()?);
@@ -108,6 +121,38 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             info.trusted_root_path.display()
         );
         cairn_server::serve(prepared, listener, crate::daemon::shutdown_signal()).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cairn serve --read-only`: the replica needs only the bucket and the sequencer's URL.
+fn run_replica(args: ServeArgs, file: &RawConfig) -> anyhow::Result<ExitCode> {
+    let raw = file.clone().merge(RawConfig {
+        listen: args.listen,
+        max_body_bytes: args.max_body_bytes,
+        ..RawConfig::default()
+    });
+    let addr = raw.listen_addr().map_err(anyhow::Error::msg)?;
+    let config = cairn_server::replica::ReplicaConfig {
+        objects: args
+            .objects
+            .or_else(|| file.objects.clone())
+            .context("--read-only needs --objects")?,
+        upstream: args.upstream.context("--read-only needs --upstream")?,
+        max_body_bytes: raw.max_body_bytes.unwrap_or(65536),
+        request_timeout: std::time::Duration::from_secs(raw.request_timeout_secs.unwrap_or(30)),
+    };
+    crate::daemon::serve_on(addr, |listener| async move {
+        println!(
+            "cairn: read replica listening on {}",
+            listener.local_addr()?
+        );
+        println!(
+            "cairn: serving {} and forwarding submissions to {}",
+            config.objects, config.upstream
+        );
+        cairn_server::replica::serve_replica(&config, listener, crate::daemon::shutdown_signal())
+            .await
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -57,14 +57,7 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         .map(|l| l.origin.as_str().to_string())
         .collect();
     let (witness, addr) = resolved.open().map_err(anyhow::Error::msg)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr}"))?;
+    crate::daemon::serve_on(addr, |listener| async move {
         println!(
             "cairn: witness serving POST http://{}/add-checkpoint",
             listener.local_addr()?

@@ -62,6 +62,13 @@ pub struct RawConfig {
     /// Submissions one client IP address may send in a burst above its rate. Default: twice
     /// the rate.
     pub rate_limit_burst: Option<u32>,
+    /// Scale-out storage (docs/operations.md): a `postgres://` URL of the database that is
+    /// the log's commit point. Default: the embedded redb file in `data`. Needs `objects`.
+    pub store: Option<String>,
+    /// With `store`: where tiles, entry bundles and the public checkpoint go, as an
+    /// object_store URL (`s3://bucket/prefix`, `gs://...`, `az://...`, `file:///dir`);
+    /// credentials come from the standard environment variables.
+    pub objects: Option<String>,
 }
 
 impl RawConfig {
@@ -105,6 +112,8 @@ impl RawConfig {
             max_in_flight: over.max_in_flight.or(self.max_in_flight),
             rate_limit_per_second: over.rate_limit_per_second.or(self.rate_limit_per_second),
             rate_limit_burst: over.rate_limit_burst.or(self.rate_limit_burst),
+            store: over.store.or(self.store),
+            objects: over.objects.or(self.objects),
         }
     }
 
@@ -183,6 +192,7 @@ impl RawConfig {
                     (rate, burst) => Some((rate, burst.unwrap_or(rate.saturating_mul(2)))),
                 },
             },
+            store: self.store_config()?,
         })
     }
 
@@ -271,6 +281,39 @@ fn seconds(v: Option<u64>, d: u64, name: &str) -> Result<Duration, String> {
     }
 }
 
+impl RawConfig {
+    fn store_config(&self) -> Result<StoreConfig, String> {
+        match (&self.store, &self.objects) {
+            (None, None) => Ok(StoreConfig::Embedded),
+            (Some(url), Some(objects)) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(format!("store: {url:?} must be a postgres:// URL"));
+                }
+                Ok(StoreConfig::Postgres {
+                    url: url.clone(),
+                    objects: objects.clone(),
+                })
+            }
+            (Some(_), None) => Err("store: a postgres store needs objects (a bucket URL)".into()),
+            (None, Some(_)) => Err("objects: only used with store = \"postgres://...\"".into()),
+        }
+    }
+}
+
+/// Where the log's state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// The embedded redb database `log.redb` in the data directory.
+    Embedded,
+    /// PostgreSQL as the commit point and a bucket for the public objects.
+    Postgres {
+        /// The database URL.
+        url: String,
+        /// The object_store URL of the bucket and prefix.
+        objects: String,
+    },
+}
+
 /// Returns `url` without `http://` or `https://`.
 fn scheme_less(url: &str) -> Result<&str, String> {
     url.strip_prefix("https://")
@@ -301,6 +344,8 @@ pub struct Config {
     pub witnessing: Option<WitnessingConfig>,
     /// Connection, concurrency and rate limits.
     pub limits: Limits,
+    /// Where the log's state lives.
+    pub store: StoreConfig,
 }
 
 /// Resource limits against clients that take more than their share.

@@ -15,12 +15,13 @@ mod keys;
 mod limits;
 mod metrics;
 mod read;
+pub mod replica;
 mod sequencing;
 mod state;
 mod submit;
 pub mod witnessing;
 
-pub use config::{Config, RawConfig};
+pub use config::{Config, RawConfig, StoreConfig};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::AppState;
@@ -114,6 +115,20 @@ impl Prepared {
     }
 }
 
+/// Opens the configured store: the embedded redb file, or PostgreSQL and a bucket.
+fn open_store(config: &Config) -> anyhow::Result<Arc<dyn LogStore>> {
+    Ok(match &config.store {
+        StoreConfig::Embedded => {
+            let path = config.data.join("log.redb");
+            Arc::new(RedbStore::open(&path).with_context(|| format!("opening {}", path.display()))?)
+        }
+        StoreConfig::Postgres { url, objects } => Arc::new(
+            cairn_store_pg::PgStore::open(url, objects)
+                .with_context(|| format!("opening the PostgreSQL store with objects {objects}"))?,
+        ),
+    })
+}
+
 /// Opens (or creates) the log in the configured data directory and starts the sequencer.
 /// `bound` is the listening address (for the default origin and URL).
 ///
@@ -121,12 +136,7 @@ impl Prepared {
 /// A configuration error naming its field, an unusable data directory or key, or a store
 /// that holds another log.
 pub fn prepare(raw: &RawConfig, bound: SocketAddr) -> anyhow::Result<Prepared> {
-    prepare_with_store(raw, bound, |config| {
-        let path = config.data.join("log.redb");
-        let store =
-            RedbStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
-        Ok(Arc::new(store))
-    })
+    prepare_with_store(raw, bound, open_store)
 }
 
 /// [`prepare`] with the store that `open_store` returns for the resolved configuration, in

@@ -1,16 +1,33 @@
 //! The server makes no outbound request on a user's behalf (docs/threat-model.md): nothing in
-//! a submission is fetched, so its normal dependency tree holds no HTTP client, TLS client or
-//! DNS resolver, and hyper is built without its client half.
-//!
-//! The one outbound path the design allows is operator-configured: sending checkpoints to the
-//! witnesses named in the configuration. When that path adds a client crate, name it in
-//! `OPERATOR_CONFIGURED` with the module that uses it, and keep it out of the request paths.
+//! a submission is fetched. The outbound paths the design allows are operator-configured:
+//! checkpoints to the configured witnesses, a replica's submissions to its configured
+//! upstream, the scale-out store's database and bucket. Every client crate in the server's
+//! tree is named in `OPERATOR_CONFIGURED` with the reason, and only the modules in
+//! `OUTBOUND_MODULES` may name a client.
 
 // Tests may unwrap: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-/// Client crates allowed for the witness path only, as `(crate, why)`.
-const OPERATOR_CONFIGURED: &[(&str, &str)] = &[];
+/// Client crates allowed for operator-configured destinations only, as `(crate, why)`.
+const OPERATOR_CONFIGURED: &[(&str, &str)] = &[
+    ("reqwest", "witnessing.rs: checkpoints to the configured witnesses; replica.rs: submissions to the configured upstream; object_store: the configured bucket"),
+    ("rustls", "reqwest's and object_store's TLS"),
+    ("tokio-rustls", "reqwest's TLS"),
+    ("hyper-rustls", "reqwest's TLS"),
+    ("hyper", "reqwest's HTTP client half"),
+    ("hyper-util", "reqwest's HTTP client half"),
+];
+
+/// The only modules that may make outbound requests, and the client paths they may use.
+const OUTBOUND_MODULES: &[&str] = &["witnessing.rs", "replica.rs", "lib.rs"];
+
+/// Client entry points that make requests.
+const CLIENT_PATHS: &[&str] = &[
+    "reqwest::",
+    "cairn_client::",
+    "cairn_store_pg::",
+    "object_store::",
+];
 
 fn cargo_tree(extra: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -75,4 +92,32 @@ fn hyper_is_built_without_its_client() {
         );
     }
     assert!(features.contains("hyper feature \"server\""), "{features}");
+}
+
+/// With client crates in the tree for the operator's destinations, the request paths must
+/// still never reach them: only the modules in `OUTBOUND_MODULES` name a client, and they take
+/// their destinations from the configuration (`lib.rs` only opens the configured store).
+#[test]
+fn only_operator_configured_modules_use_a_client() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".rs") || OUTBOUND_MODULES.contains(&name.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for client in CLIENT_PATHS {
+                assert!(!line.contains(client), "{name} uses {client}: {line}");
+            }
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 8,
+        "read only {checked} modules of {}",
+        src.display()
+    );
 }

@@ -1,0 +1,420 @@
+//! Unit tests on object_store's InMemory bucket, the conformance suite against a real
+//! PostgreSQL ([`crate::testing`]), and the scenarios: two sequencers on one
+//! database, a crash between commit and upload, a bucket ahead of the database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::objects::Objects;
+use crate::pg::cut_bundles;
+use crate::{testing, OpenError, PgStore};
+use cairn_log::{
+    Clock, LogMeta, LogStore, MemStore, PendingEntry, Sequencer, SequencerError, StoreError,
+};
+use cairn_merkle::leaf_hash;
+use cairn_merkle::tiles::{EntryBundle, Tile};
+use cairn_note::{Ed25519Signer, KeyName, Origin};
+use ed25519_dalek::SigningKey;
+use futures_util::TryStreamExt as _;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::ObjectStore;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const ORIGIN: &str = "example.com/pg-log";
+
+struct FixedClock;
+impl Clock for FixedClock {
+    fn unix_seconds(&self) -> u64 {
+        1_700_000_000
+    }
+}
+
+fn signer() -> Ed25519Signer {
+    Ed25519Signer::new(
+        ORIGIN.parse::<KeyName>().unwrap(),
+        SigningKey::from_bytes(&[9u8; 32]),
+    )
+}
+
+fn sequencer<S: LogStore>(store: S) -> Result<Sequencer<S>, SequencerError> {
+    let meta = LogMeta {
+        origin: ORIGIN.into(),
+        vkey: signer().vkey(),
+        created: 1,
+    };
+    Sequencer::open(
+        store,
+        &meta,
+        ORIGIN.parse::<Origin>().unwrap(),
+        Box::new(signer()),
+        Box::new(FixedClock),
+    )
+}
+
+fn pending(tag: &str, i: u64) -> PendingEntry {
+    let body = format!("{{\"{tag}\":{i}}}").into_bytes();
+    PendingEntry {
+        leaf_hash: leaf_hash(&body),
+        body,
+    }
+}
+
+fn batch(tag: &str, range: std::ops::Range<u64>) -> Vec<PendingEntry> {
+    range.map(|i| pending(tag, i)).collect()
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// Every object in `bucket`, by path.
+fn contents(bucket: &InMemory) -> BTreeMap<String, Vec<u8>> {
+    block_on(async {
+        let metas: Vec<_> = bucket.list(None).try_collect().await.unwrap();
+        let mut out = BTreeMap::new();
+        for m in metas {
+            let data = bucket
+                .get(&m.location)
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            out.insert(m.location.to_string(), data.to_vec());
+        }
+        out
+    })
+}
+
+fn put(bucket: &InMemory, path: &str, data: Vec<u8>) {
+    block_on(bucket.put(&Path::from(path), data.into())).unwrap();
+}
+
+fn open(url: &str, bucket: &Arc<InMemory>) -> Result<PgStore, OpenError> {
+    PgStore::open_with_objects(url, bucket.clone(), Path::from("log"), true)
+}
+
+/// Sequences `batches` on a fresh database and bucket; returns the bucket's contents.
+fn solo_run(test: &str, batches: &[Vec<PendingEntry>]) -> Option<BTreeMap<String, Vec<u8>>> {
+    let url = testing::database(test)?;
+    let bucket = Arc::new(InMemory::new());
+    let mut seq = sequencer(open(&url, &bucket).unwrap()).unwrap();
+    for b in batches {
+        seq.integrate(b).unwrap();
+    }
+    Some(contents(&bucket))
+}
+
+#[test]
+fn bundles_are_cut_at_tile_boundaries_and_carry_the_edge() {
+    let body = |i: u64| format!("e{i}").into_bytes();
+    let (bundles, edge) = cut_bundles(0, Vec::new(), (0..3).map(body)).unwrap();
+    assert_eq!(bundles.len(), 1);
+    assert_eq!(bundles[0].0, "tile/entries/000.p/3");
+    assert_eq!(edge, (0..3).map(body).collect::<Vec<_>>());
+
+    // From size 3 to 600: the rest of bundle 0, a full bundle 1, a partial bundle 2.
+    let (bundles, edge) = cut_bundles(3, edge, (3..600).map(body)).unwrap();
+    let paths: Vec<&str> = bundles.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "tile/entries/000",
+            "tile/entries/001",
+            "tile/entries/002.p/88"
+        ]
+    );
+    let b1 = EntryBundle::parse(&bundles[1].1, Some(256)).unwrap();
+    assert_eq!(b1.entries(), (256..512).map(body).collect::<Vec<_>>());
+    assert_eq!(edge.len(), 88);
+
+    // Ending exactly on a boundary leaves an empty edge; a wrong edge is refused.
+    let (bundles, edge) = cut_bundles(600, edge, (600..768).map(body)).unwrap();
+    assert_eq!(bundles.last().unwrap().0, "tile/entries/002");
+    assert!(edge.is_empty());
+    assert!(cut_bundles(5, Vec::new(), (5..6).map(body)).is_err());
+}
+
+#[test]
+fn objects_carry_cache_headers_in_memory_buckets() {
+    let bucket = Arc::new(InMemory::new());
+    let objects = Objects::new(bucket.clone(), Path::from("a/b"), true);
+    block_on(async {
+        objects
+            .put("tile/0/000", vec![1u8; 32].into())
+            .await
+            .unwrap();
+        objects
+            .put("checkpoint", b"cp\n".to_vec().into())
+            .await
+            .unwrap();
+        assert_eq!(objects.get("tile/0/000").await.unwrap().unwrap().len(), 32);
+        assert!(objects.get("tile/0/001").await.unwrap().is_none());
+        let tile = bucket.get(&Path::from("a/b/tile/0/000")).await.unwrap();
+        let cache = tile
+            .attributes
+            .get(&object_store::Attribute::CacheControl)
+            .unwrap();
+        assert_eq!(cache.as_ref(), "public, max-age=31536000, immutable");
+        let cp = bucket.get(&Path::from("a/b/checkpoint")).await.unwrap();
+        let cache = cp
+            .attributes
+            .get(&object_store::Attribute::CacheControl)
+            .unwrap();
+        assert_eq!(cache.as_ref(), "no-cache");
+    });
+}
+
+#[test]
+fn conforms_with_an_in_memory_bucket() {
+    let Some(url) = testing::database("conforms_with_an_in_memory_bucket") else {
+        return;
+    };
+    let bucket = Arc::new(InMemory::new());
+    cairn_log::testing::check_store(open(&url, &bucket).unwrap());
+    // The suite's checkpoints are not signed notes, but the objects are where readers look.
+    let objects = contents(&bucket);
+    assert_eq!(objects["log/checkpoint"], b"checkpoint 300\n");
+    assert_eq!(objects["log/tile/0/000.p/3"].len(), 3 * 32);
+    assert_eq!(objects["log/tile/0/000"].len(), 256 * 32);
+    assert!(objects.contains_key("log/tile/entries/001.p/44"));
+}
+
+#[test]
+fn conforms_with_a_local_directory() {
+    let Some(url) = testing::database("conforms_with_a_local_directory") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let objects_url = format!("file://{}/bucket", dir.path().display());
+    cairn_log::testing::check_store(PgStore::open(&url, &objects_url).unwrap());
+    let cp = std::fs::read(dir.path().join("bucket/checkpoint")).unwrap();
+    assert_eq!(cp, b"checkpoint 300\n");
+    assert!(dir.path().join("bucket/tile/entries/000").is_file());
+}
+
+#[test]
+fn the_bucket_matches_the_embedded_store_and_survives_reopening() {
+    let Some(url) = testing::database("the_bucket_matches_the_embedded_store") else {
+        return;
+    };
+    let bucket = Arc::new(InMemory::new());
+    let mem = Arc::new(MemStore::new());
+    let mut reference = sequencer(mem.clone()).unwrap();
+    let batches = [batch("a", 0..1), batch("a", 1..300), batch("a", 300..513)];
+    {
+        let mut seq = sequencer(open(&url, &bucket).unwrap()).unwrap();
+        for b in &batches {
+            let got = seq.integrate(b).unwrap();
+            let want = reference.integrate(b).unwrap();
+            assert_eq!(got.published, want.published);
+            assert_eq!(got.entries, want.entries);
+        }
+    }
+    let objects = contents(&bucket);
+    let size = 513;
+    assert_eq!(
+        objects["log/checkpoint"],
+        reference.published().checkpoint,
+        "the public checkpoint is the signed one"
+    );
+    for (level, index) in [(0u8, 0u64), (0, 1), (0, 2), (1, 0)] {
+        let tile = Tile::at_size(level, index, size).unwrap();
+        let want = mem.read_tile(level, index).unwrap().unwrap();
+        assert_eq!(
+            objects[&format!("log/{}", tile.path())],
+            want[..usize::from(tile.width()) * 32]
+        );
+    }
+    for index in 0..3u64 {
+        let tile = Tile::at_size(0, index, size).unwrap();
+        let entries = mem
+            .read_entries(index * 256, index * 256 + u64::from(tile.width()))
+            .unwrap();
+        let mut bundle = EntryBundle::new();
+        for e in entries {
+            bundle.push(e.body).unwrap();
+        }
+        assert_eq!(
+            objects[&format!("log/{}", tile.entries_path())],
+            bundle.to_bytes()
+        );
+    }
+    // Every partial width any checkpoint referred to stays.
+    assert!(objects.contains_key("log/tile/0/000.p/1"));
+    assert!(objects.contains_key("log/tile/entries/001.p/44"));
+
+    // A restart reloads the edge from the bucket and goes on where it was; duplicates are
+    // found through the database and their bodies in the bucket.
+    let mut seq = sequencer(open(&url, &bucket).unwrap()).unwrap();
+    let mut again = batch("a", 510..520);
+    again.push(pending("a", 3));
+    let got = seq.integrate(&again).unwrap();
+    let want = reference.integrate(&again).unwrap();
+    assert_eq!(got.published, want.published);
+    assert_eq!(got.entries, want.entries);
+    assert!(got.entries[0].duplicate && !got.entries[3].duplicate);
+}
+
+#[test]
+fn a_second_sequencer_is_refused_at_start() {
+    let Some(url) = testing::database("a_second_sequencer_is_refused_at_start") else {
+        return;
+    };
+    let bucket = Arc::new(InMemory::new());
+    let first = open(&url, &bucket).unwrap();
+    assert!(matches!(open(&url, &bucket), Err(OpenError::Locked)));
+    drop(first);
+    // The lock goes with the first store's connection.
+    let mut retry = Err(OpenError::Locked);
+    for _ in 0..50 {
+        retry = open(&url, &bucket);
+        if retry.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    retry.unwrap();
+}
+
+#[test]
+fn two_sequencers_on_one_database_the_loser_stops_and_nothing_forks() {
+    let batches = [batch("winner", 0..5), batch("winner", 5..300)];
+    let Some(want) = solo_run("two_sequencers (solo)", &batches) else {
+        return;
+    };
+    let url = testing::database("two_sequencers").unwrap();
+    let bucket = Arc::new(InMemory::new());
+    // Both open at size 0; the second bypasses the advisory lock, as a sequencer whose lock
+    // was lost would, so that only the compare-and-swap stands between them.
+    let mut a = sequencer(open(&url, &bucket).unwrap()).unwrap();
+    let b_store = PgStore::open_with(&url, bucket.clone(), Path::from("log"), true, false).unwrap();
+    let mut b = sequencer(b_store).unwrap();
+    a.integrate(&batches[0]).unwrap();
+    match b.integrate(&batch("loser", 0..7)) {
+        Err(SequencerError::Store(StoreError::Conflict {
+            expected: 0,
+            found: 5,
+        })) => {}
+        other => panic!("the loser must hit the compare-and-swap, got {other:?}"),
+    }
+    a.integrate(&batches[1]).unwrap();
+    assert_eq!(
+        contents(&bucket),
+        want,
+        "the bucket holds exactly the winner's objects"
+    );
+    assert_eq!(
+        a.store().lookup(&pending("loser", 0).leaf_hash).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_crash_between_commit_and_upload_is_published_byte_exact_at_the_next_start() {
+    let batches = [batch("c", 0..10), batch("c", 10..270)];
+    let Some(want) = solo_run("crash_between_commit_and_upload (solo)", &batches) else {
+        return;
+    };
+    let url = testing::database("crash_between_commit_and_upload").unwrap();
+    let bucket = Arc::new(InMemory::new());
+    let mut seq = sequencer(open(&url, &bucket).unwrap()).unwrap();
+    seq.integrate(&batches[0]).unwrap();
+    let before = contents(&bucket);
+    seq.integrate(&batches[1]).unwrap();
+    drop(seq);
+    // Put the bucket back as a crash right after the database commit leaves it: none of the
+    // second batch's objects, the first batch's checkpoint.
+    let crashed = InMemory::new();
+    for (path, data) in &before {
+        put(&crashed, path, data.clone());
+    }
+    let crashed = Arc::new(crashed);
+    assert_ne!(contents(&crashed), want);
+    assert_eq!(
+        contents(&crashed)["log/checkpoint"],
+        before["log/checkpoint"],
+        "readers keep the old checkpoint"
+    );
+    let seq = sequencer(open(&url, &crashed).unwrap()).unwrap();
+    assert_eq!(seq.published().size, 270);
+    assert_eq!(
+        contents(&crashed),
+        want,
+        "the staged batch is published byte-exact"
+    );
+}
+
+#[test]
+fn a_bucket_ahead_of_the_database_is_refused() {
+    let Some(url) = testing::database("a_bucket_ahead_of_the_database_is_refused") else {
+        return;
+    };
+    let bucket = Arc::new(InMemory::new());
+    let mut seq = sequencer(open(&url, &bucket).unwrap()).unwrap();
+    seq.integrate(&batch("f", 0..3)).unwrap();
+    let old = seq.published();
+    seq.integrate(&batch("f", 3..9)).unwrap();
+    drop(seq);
+    // A failover to a replica that never received the last commit.
+    block_on(async {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+            .execute(
+                "UPDATE cairn_log SET size = $1, root = $2, checkpoint = $3",
+                &[&(old.size as i64), &old.root.0.as_slice(), &old.checkpoint],
+            )
+            .await
+            .unwrap();
+        client
+            .execute("DELETE FROM cairn_leaves WHERE idx >= 3", &[])
+            .await
+            .unwrap();
+    });
+    match open(&url, &bucket) {
+        Err(OpenError::BucketAhead {
+            bucket: 9,
+            database: 3,
+        }) => {}
+        Err(e) => panic!("want BucketAhead, got {e}"),
+        Ok(_) => panic!("want BucketAhead, the store opened"),
+    }
+    // An empty database under a bucket that holds a log is refused too.
+    let empty = testing::database("a_bucket_ahead (empty database)").unwrap();
+    assert!(matches!(
+        open(&empty, &bucket),
+        Err(OpenError::BucketAhead {
+            bucket: 9,
+            database: 0
+        })
+    ));
+    // And a bucket at the same size with another checkpoint.
+    let other = Arc::new(InMemory::new());
+    let fresh = testing::database("a_bucket_ahead (same size)").unwrap();
+    drop(sequencer(open(&fresh, &other).unwrap()).unwrap());
+    let mut forked = sequencer(open(&fresh, &other).unwrap()).unwrap();
+    forked.integrate(&batch("g", 0..1)).unwrap();
+    drop(forked);
+    put(&other, "log/checkpoint", seq_checkpoint_of_another_tree());
+    assert!(matches!(
+        open(&fresh, &other),
+        Err(OpenError::BucketDiffers { size: 1 })
+    ));
+}
+
+/// A checkpoint at size 1 over another entry than the `g` log's.
+fn seq_checkpoint_of_another_tree() -> Vec<u8> {
+    let mut seq = sequencer(MemStore::new()).unwrap();
+    seq.integrate(&batch("other", 0..1))
+        .unwrap()
+        .published
+        .checkpoint
+}
