@@ -38,6 +38,42 @@ fn tile(level: u8, index: u64, width: u16) -> (Tile, Vec<u8>) {
     (t, data)
 }
 
+/// A clock that always reads 1,700,000,000 (November 2023), so integrated times are stable.
+pub struct FixedClock;
+
+impl crate::Clock for FixedClock {
+    fn unix_seconds(&self) -> u64 {
+        1_700_000_000
+    }
+}
+
+/// Opens a [`crate::Sequencer`] on `store` for the log `origin`, signing with a fixed test key
+/// (seed `[9; 32]`) and reading time from [`FixedClock`]: the one setup every driver's
+/// sequencer tests share.
+///
+/// # Errors
+/// As [`crate::Sequencer::open`].
+pub fn open_sequencer<S: LogStore>(
+    store: S,
+    origin: &str,
+) -> Result<crate::Sequencer<S>, crate::SequencerError> {
+    let name: cairn_note::KeyName = origin.parse().expect("a valid test origin");
+    let signer =
+        cairn_note::Ed25519Signer::new(name, ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]));
+    let meta = LogMeta {
+        origin: origin.into(),
+        vkey: signer.vkey(),
+        created: 1,
+    };
+    crate::Sequencer::open(
+        store,
+        &meta,
+        origin.parse().expect("a valid test origin"),
+        Box::new(signer),
+        Box::new(FixedClock),
+    )
+}
+
 /// Runs every check against `store`, which must be empty. Panics on the first failure.
 pub fn check_store<S: LogStore>(store: S) {
     let meta = LogMeta {

@@ -7,46 +7,16 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use cairn_log::testing::{Fault, FaultStore, InjectedFault};
-use cairn_log::{
-    Clock, LogMeta, LogStore, PendingEntry, RedbStore, Sequencer, SequencerError, StoreError,
-};
+use cairn_log::testing::{open_sequencer, Fault, FaultStore, InjectedFault};
+use cairn_log::{LogStore, PendingEntry, RedbStore, Sequencer, SequencerError, StoreError};
 use cairn_merkle::{leaf_hash, verify_inclusion};
-use cairn_note::{Ed25519Signer, KeyName, Origin};
-use ed25519_dalek::SigningKey;
 use std::sync::Arc;
 use std::time::Duration;
 
-struct FixedClock;
-impl Clock for FixedClock {
-    fn unix_seconds(&self) -> u64 {
-        1_700_000_000
-    }
-}
-
 const ORIGIN: &str = "example.com/fault-log";
 
-fn signer() -> Ed25519Signer {
-    Ed25519Signer::new(
-        ORIGIN.parse::<KeyName>().unwrap(),
-        SigningKey::from_bytes(&[9u8; 32]),
-    )
-}
-
 fn open<S: LogStore>(store: S) -> Sequencer<S> {
-    let meta = LogMeta {
-        origin: ORIGIN.into(),
-        vkey: signer().vkey(),
-        created: 1,
-    };
-    Sequencer::open(
-        store,
-        &meta,
-        ORIGIN.parse::<Origin>().unwrap(),
-        Box::new(signer()),
-        Box::new(FixedClock),
-    )
-    .unwrap()
+    open_sequencer(store, ORIGIN).unwrap()
 }
 
 fn pending(i: u64) -> PendingEntry {

@@ -7,13 +7,9 @@
 use crate::objects::Objects;
 use crate::pg::cut_bundles;
 use crate::{testing, OpenError, PgStore};
-use cairn_log::{
-    Clock, LogMeta, LogStore, MemStore, PendingEntry, Sequencer, SequencerError, StoreError,
-};
+use cairn_log::{LogStore, MemStore, PendingEntry, Sequencer, SequencerError, StoreError};
 use cairn_merkle::leaf_hash;
 use cairn_merkle::tiles::{EntryBundle, Tile};
-use cairn_note::{Ed25519Signer, KeyName, Origin};
-use ed25519_dalek::SigningKey;
 use futures_util::TryStreamExt as _;
 use object_store::memory::InMemory;
 use object_store::path::Path;
@@ -23,33 +19,8 @@ use std::sync::Arc;
 
 const ORIGIN: &str = "example.com/pg-log";
 
-struct FixedClock;
-impl Clock for FixedClock {
-    fn unix_seconds(&self) -> u64 {
-        1_700_000_000
-    }
-}
-
-fn signer() -> Ed25519Signer {
-    Ed25519Signer::new(
-        ORIGIN.parse::<KeyName>().unwrap(),
-        SigningKey::from_bytes(&[9u8; 32]),
-    )
-}
-
 fn sequencer<S: LogStore>(store: S) -> Result<Sequencer<S>, SequencerError> {
-    let meta = LogMeta {
-        origin: ORIGIN.into(),
-        vkey: signer().vkey(),
-        created: 1,
-    };
-    Sequencer::open(
-        store,
-        &meta,
-        ORIGIN.parse::<Origin>().unwrap(),
-        Box::new(signer()),
-        Box::new(FixedClock),
-    )
+    cairn_log::testing::open_sequencer(store, ORIGIN)
 }
 
 fn pending(tag: &str, i: u64) -> PendingEntry {
