@@ -14,7 +14,7 @@ mod store;
 pub mod testing;
 
 pub use mem_store::MemStore;
-pub use redb_store::RedbStore;
+pub use redb_store::{RedbStore, TableSpace, DEFAULT_CACHE_BYTES};
 pub use sequencer::{
     BatchOutcome, Clock, PendingEntry, Published, Sequenced, Sequencer, SequencerError, StoreTiles,
 };
