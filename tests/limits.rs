@@ -200,6 +200,13 @@ fn limit_settings_are_checked_at_start() {
             },
             "header_read_timeout_secs",
         ),
+        (
+            RawConfig {
+                cache_mib: Some(2 << 20),
+                ..raw(dir.path())
+            },
+            "cache_mib",
+        ),
     ] {
         let msg = format!("{:#}", TestServer::try_start_with(raw).err().unwrap());
         assert!(msg.contains(field), "{msg}");

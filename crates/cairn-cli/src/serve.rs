@@ -70,6 +70,9 @@ pub(crate) struct ServeArgs {
     /// gs://..., az://..., file:///dir); credentials from the standard environment variables.
     #[arg(long, value_name = "URL")]
     objects: Option<String>,
+    /// The embedded database's page cache limit, MiB [default: 64].
+    #[arg(long, value_name = "MIB")]
+    cache_mib: Option<usize>,
     /// Run a stateless read replica: serve the read API from --objects and forward
     /// submissions to --upstream. No data directory, database or key.
     #[arg(long, requires = "upstream", conflicts_with = "store")]
@@ -106,6 +109,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         rate_limit_burst: args.rate_limit_burst,
         store: args.store,
         objects: args.objects,
+        cache_mib: args.cache_mib,
         ..RawConfig::default()
     });
     let addr = raw.listen_addr().map_err(anyhow::Error::msg)?;

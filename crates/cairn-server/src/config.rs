@@ -69,6 +69,10 @@ pub struct RawConfig {
     /// object_store URL (`s3://bucket/prefix`, `gs://...`, `az://...`, `file:///dir`);
     /// credentials come from the standard environment variables.
     pub objects: Option<String>,
+    /// The embedded store's page cache limit, in MiB. Default 64. The write path needs little
+    /// of it (the OS page cache holds the rest of the file); a larger cache speeds up reads of
+    /// old entries and proofs at the cost of resident memory.
+    pub cache_mib: Option<usize>,
 }
 
 impl RawConfig {
@@ -114,6 +118,7 @@ impl RawConfig {
             rate_limit_burst: over.rate_limit_burst.or(self.rate_limit_burst),
             store: over.store.or(self.store),
             objects: over.objects.or(self.objects),
+            cache_mib: over.cache_mib.or(self.cache_mib),
         }
     }
 
@@ -193,6 +198,11 @@ impl RawConfig {
                 },
             },
             store: self.store_config()?,
+            cache_bytes: match self.cache_mib {
+                None => cairn_log::DEFAULT_CACHE_BYTES,
+                Some(m) if m > 1 << 20 => return Err("cache_mib: at most 1048576".into()),
+                Some(m) => m << 20,
+            },
         })
     }
 
@@ -346,6 +356,8 @@ pub struct Config {
     pub limits: Limits,
     /// Where the log's state lives.
     pub store: StoreConfig,
+    /// The embedded store's page cache limit, bytes.
+    pub cache_bytes: usize,
 }
 
 /// Resource limits against clients that take more than their share.

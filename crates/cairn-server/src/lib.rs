@@ -120,7 +120,10 @@ fn open_store(config: &Config) -> anyhow::Result<Arc<dyn LogStore>> {
     Ok(match &config.store {
         StoreConfig::Embedded => {
             let path = config.data.join("log.redb");
-            Arc::new(RedbStore::open(&path).with_context(|| format!("opening {}", path.display()))?)
+            Arc::new(
+                RedbStore::open_with_cache(&path, config.cache_bytes)
+                    .with_context(|| format!("opening {}", path.display()))?,
+            )
         }
         StoreConfig::Postgres { url, objects } => Arc::new(
             cairn_store_pg::PgStore::open(url, objects)
