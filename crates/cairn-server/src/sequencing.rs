@@ -10,7 +10,8 @@
 
 use crate::metrics::Metrics;
 use crate::witnessing::{WitnessMode, Witnessing};
-use cairn_log::{LogStore, PendingEntry, Published, Sequenced, Sequencer};
+use cairn_log::{BatchOutcome, LogStore, PendingEntry, Published, Sequenced, Sequencer};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -57,6 +58,12 @@ pub(crate) struct Settings {
 /// Runs the sequencing loop until the queue closes or a fatal error. On a fatal error it
 /// fails every job it holds and sends `true` on `fatal`, so the server shuts down rather than
 /// go on with unknown state.
+///
+/// With witnesses, publishing is pipelined: the durable batch goes to a publishing thread
+/// that collects its cosignatures, publishes and answers, while this thread already commits
+/// the next batch. Witnesses still see every checkpoint in order (one publishing thread,
+/// each proof from the size the witness last cosigned); without the pipeline each round
+/// would take commit + witnessing and throughput would halve (docs/performance.md).
 pub(crate) fn run<S: LogStore>(
     mut seq: Sequencer<S>,
     mut queue: mpsc::Receiver<Job>,
@@ -82,17 +89,14 @@ pub(crate) fn run<S: LogStore>(
             return;
         }
     };
-    // Cosign the stored checkpoint first, so a restarted log serves it witnessed again.
-    if let Some(w) = &witnessing {
-        let first = seq.published();
-        let witnessed = w.cosign(&first);
-        if witnessed.met || w.mode() == WitnessMode::Open {
-            published.send_replace(Arc::new(Published {
-                checkpoint: witnessed.checkpoint,
-                ..first
-            }));
+    let publisher = match Publisher::start(witnessing, seq.published(), published, &metrics) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(target: "cairn.log", error = %e, "cannot start the publisher");
+            let _ = fatal.send(true);
+            return;
         }
-    }
+    };
     let mut jobs: Vec<Job> = Vec::with_capacity(max_batch);
     while let Some(first) = queue.blocking_recv() {
         jobs.push(first);
@@ -121,41 +125,11 @@ pub(crate) fn run<S: LogStore>(
         match seq.integrate(&pending) {
             Ok(outcome) => {
                 metrics.observe_integration(started.elapsed().as_secs_f64());
-                metrics
-                    .batches
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                metrics
-                    .batch_entries
-                    .fetch_add(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                metrics
-                    .tree_size
-                    .store(outcome.published.size, std::sync::atomic::Ordering::Relaxed);
-                let mut p = outcome.published;
-                if let Some(w) = &witnessing {
-                    let witnessed = w.cosign(&p);
-                    if !witnessed.met && w.mode() == WitnessMode::Closed {
-                        for (job, sequenced) in jobs.drain(..).zip(outcome.entries) {
-                            let index = sequenced.index;
-                            let _ = job.reply.send(Err(Unanswered::Unwitnessed { index }));
-                        }
-                        continue;
-                    }
-                    if !witnessed.met {
-                        metrics
-                            .witness_published_unwitnessed
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    p.checkpoint = witnessed.checkpoint;
-                }
-                let p = Arc::new(p);
-                published.send_replace(p.clone());
-                for (job, sequenced) in jobs.drain(..).zip(outcome.entries) {
-                    // A submitter that gave up has dropped its receiver; nothing to do.
-                    let _ = job.reply.send(Ok(Answer {
-                        sequenced,
-                        published: p.clone(),
-                    }));
-                }
+                metrics.batches.fetch_add(1, Relaxed);
+                metrics.batch_entries.fetch_add(jobs.len() as u64, Relaxed);
+                metrics.tree_size.store(outcome.published.size, Relaxed);
+                let batch = std::mem::replace(&mut jobs, Vec::with_capacity(max_batch));
+                publisher.publish(batch, outcome);
             }
             Err(e) => {
                 tracing::error!(target: "cairn.log", error = %e, "sequencer stopped on a fatal error");
@@ -167,8 +141,130 @@ pub(crate) fn run<S: LogStore>(
                     let _ = job.reply.send(Err(Unanswered::Stopped));
                 }
                 let _ = fatal.send(true);
+                // Batches already committed are still witnessed and answered.
+                publisher.finish();
                 return;
             }
+        }
+    }
+    publisher.finish();
+}
+
+/// Publishes durable batches and answers their submitters: inline without witnesses, on a
+/// thread of its own with them.
+enum Publisher {
+    Inline(Box<Publish>),
+    Pipelined {
+        batches: std::sync::mpsc::SyncSender<(Vec<Job>, BatchOutcome)>,
+        thread: std::thread::JoinHandle<()>,
+    },
+}
+
+impl Publisher {
+    fn start(
+        witnessing: Option<Witnessing>,
+        first: Published,
+        published: watch::Sender<Arc<Published>>,
+        metrics: &Arc<Metrics>,
+    ) -> std::io::Result<Publisher> {
+        let publish = Publish {
+            witnessing,
+            published,
+            metrics: metrics.clone(),
+        };
+        if publish.witnessing.is_none() {
+            return Ok(Publisher::Inline(Box::new(publish)));
+        }
+        // One batch may wait while another is being cosigned: the sequencer runs at most
+        // two batches ahead of what readers see, and queues up larger batches meanwhile.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<Job>, BatchOutcome)>(1);
+        let thread = std::thread::Builder::new()
+            .name("cairn-publisher".into())
+            .spawn(move || {
+                // Cosign the stored checkpoint first, so a restarted log serves it witnessed
+                // again.
+                publish.republish(first);
+                while let Ok((jobs, outcome)) = rx.recv() {
+                    publish.batch(jobs, outcome);
+                }
+            })?;
+        Ok(Publisher::Pipelined {
+            batches: tx,
+            thread,
+        })
+    }
+
+    fn publish(&self, jobs: Vec<Job>, outcome: BatchOutcome) {
+        match self {
+            Publisher::Inline(p) => p.batch(jobs, outcome),
+            Publisher::Pipelined { batches, .. } => {
+                if let Err(std::sync::mpsc::SendError((jobs, _))) = batches.send((jobs, outcome)) {
+                    // The publishing thread is gone (it panicked): the entries are durable
+                    // but cannot be answered with a witnessed checkpoint.
+                    tracing::error!(target: "cairn.witness", "the publishing thread stopped");
+                    for job in jobs {
+                        let _ = job.reply.send(Err(Unanswered::Stopped));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits until every batch handed over is answered.
+    fn finish(self) {
+        if let Publisher::Pipelined { batches, thread } = self {
+            drop(batches);
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The publishing step of one batch.
+struct Publish {
+    witnessing: Option<Witnessing>,
+    published: watch::Sender<Arc<Published>>,
+    metrics: Arc<Metrics>,
+}
+
+impl Publish {
+    fn republish(&self, first: Published) {
+        if let Some(w) = &self.witnessing {
+            let witnessed = w.cosign(&first);
+            if witnessed.met || w.mode() == WitnessMode::Open {
+                self.published.send_replace(Arc::new(Published {
+                    checkpoint: witnessed.checkpoint,
+                    ..first
+                }));
+            }
+        }
+    }
+
+    fn batch(&self, mut jobs: Vec<Job>, outcome: BatchOutcome) {
+        let mut p = outcome.published;
+        if let Some(w) = &self.witnessing {
+            let witnessed = w.cosign(&p);
+            if !witnessed.met && w.mode() == WitnessMode::Closed {
+                for (job, sequenced) in jobs.drain(..).zip(outcome.entries) {
+                    let index = sequenced.index;
+                    let _ = job.reply.send(Err(Unanswered::Unwitnessed { index }));
+                }
+                return;
+            }
+            if !witnessed.met {
+                self.metrics
+                    .witness_published_unwitnessed
+                    .fetch_add(1, Relaxed);
+            }
+            p.checkpoint = witnessed.checkpoint;
+        }
+        let p = Arc::new(p);
+        self.published.send_replace(p.clone());
+        for (job, sequenced) in jobs.drain(..).zip(outcome.entries) {
+            // A submitter that gave up has dropped its receiver; nothing to do.
+            let _ = job.reply.send(Ok(Answer {
+                sequenced,
+                published: p.clone(),
+            }));
         }
     }
 }
