@@ -5,7 +5,9 @@
 //!   right-edge tiles, root recomputed and compared: every start-up check `cairn serve` runs);
 //!   its wall time and its peak resident memory (VmHWM);
 //! - the building process's resident memory (VmRSS, VmHWM);
-//! - bytes on disk per entry against (entry + 64).
+//! - bytes on disk per entry against (entry + 64): the blocks the file holds (redb grows its
+//!   file ahead of use with `set_len`, so the file's length overstates it), with the length
+//!   and each table's share beside them.
 //!
 //! `cargo run --release -p cairn-bench --bin scale -- --sizes 100000,1000000,10000000`
 
@@ -29,6 +31,9 @@ struct Args {
     /// Directory for the database (default: a new temporary directory, removed after).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// The database's page cache limit, MiB (as `cairn serve --cache-mib`).
+    #[arg(long, default_value_t = cairn_log::DEFAULT_CACHE_BYTES >> 20)]
+    cache_mib: usize,
     /// Print JSON lines instead of text.
     #[arg(long)]
     json: bool,
@@ -41,7 +46,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(db) = &args.restart_only {
         let t = Instant::now();
-        let seq = open_sequencer(RedbStore::open(db)?);
+        let seq = open_sequencer(RedbStore::open_with_cache(db, args.cache_mib << 20)?);
         let seconds = t.elapsed().as_secs_f64();
         let (_, hwm) = memory()?;
         println!("{} {seconds} {hwm}", seq.published().size);
@@ -63,7 +68,7 @@ fn main() -> anyhow::Result<()> {
         }
     };
     let db = dir.join("log.redb");
-    let mut seq = open_sequencer(RedbStore::open(&db)?);
+    let mut seq = open_sequencer(RedbStore::open_with_cache(&db, args.cache_mib << 20)?);
     let started = Instant::now();
     for &target in &args.sizes {
         let mut size = seq.published().size;
@@ -74,12 +79,15 @@ fn main() -> anyhow::Result<()> {
         }
         let build_seconds = started.elapsed().as_secs_f64();
         let (rss, hwm) = memory()?;
-        let disk = std::fs::metadata(&db)?.len();
+        let file = std::fs::metadata(&db)?;
+        let disk = std::os::unix::fs::MetadataExt::blocks(&file) * 512;
         let per_entry = disk as f64 / size as f64;
+        let length_per_entry = file.len() as f64 / size as f64;
+        let space = seq.store().space()?;
         // redb allows one process per file: close it for the child, then reopen.
         drop(seq);
-        let (restart_seconds, restart_hwm) = restart(&db, size)?;
-        seq = open_sequencer(RedbStore::open(&db)?);
+        let (restart_seconds, restart_hwm) = restart(&db, size, args.cache_mib)?;
+        seq = open_sequencer(RedbStore::open_with_cache(&db, args.cache_mib << 20)?);
         let target_bytes = (ENTRY_SIZE + 64) as f64;
         if args.json {
             println!(
@@ -89,20 +97,38 @@ fn main() -> anyhow::Result<()> {
                     "restart_seconds": restart_seconds, "restart_vmhwm_kib": restart_hwm,
                     "builder_vmrss_kib": rss, "builder_vmhwm_kib": hwm,
                     "disk_bytes": disk, "disk_bytes_per_entry": per_entry,
+                    "file_length_bytes": file.len(),
                     "disk_ratio_to_entry_plus_64": per_entry / target_bytes,
+                    "tables": space.iter().map(|t| serde_json::json!({
+                        "name": t.name, "rows": t.rows, "stored_bytes": t.stored_bytes,
+                        "metadata_bytes": t.metadata_bytes,
+                        "fragmented_bytes": t.fragmented_bytes,
+                    })).collect::<Vec<_>>(),
                 })
             );
         } else {
             println!(
                 "size {size}: built in {build_seconds:.1} s; restart {:.3} s (child peak RSS {} MiB); \
-                 builder RSS {} MiB (peak {} MiB); disk {:.1} bytes/entry = {:.2} x (entry {ENTRY_SIZE} + 64)",
+                 builder RSS {} MiB (peak {} MiB); disk {:.1} bytes/entry = {:.2} x (entry {ENTRY_SIZE} + 64); \
+                 file length {:.1} bytes/entry",
                 restart_seconds,
                 restart_hwm / 1024,
                 rss / 1024,
                 hwm / 1024,
                 per_entry,
-                per_entry / target_bytes
+                per_entry / target_bytes,
+                length_per_entry
             );
+            for t in &space {
+                println!(
+                    "  table {:8} rows {:>10}: stored {:>7.1} B/entry, metadata {:>6.1}, fragmented {:>6.1}",
+                    t.name,
+                    t.rows,
+                    t.stored_bytes as f64 / size as f64,
+                    t.metadata_bytes as f64 / size as f64,
+                    t.fragmented_bytes as f64 / size as f64
+                );
+            }
         }
     }
     Ok(())
@@ -110,8 +136,9 @@ fn main() -> anyhow::Result<()> {
 
 /// Opens the log in a fresh process (this binary with `--restart-only`), so the figures are
 /// a start's own; returns its open time and peak resident memory (KiB).
-fn restart(db: &Path, size: u64) -> anyhow::Result<(f64, u64)> {
+fn restart(db: &Path, size: u64, cache_mib: usize) -> anyhow::Result<(f64, u64)> {
     let out = std::process::Command::new(std::env::current_exe()?)
+        .arg(format!("--cache-mib={cache_mib}"))
         .arg("--restart-only")
         .arg(db)
         .output()?;

@@ -3,11 +3,15 @@
 # `cairn witness` processes (2-of-3 policy, fail closed), same binary, same loadgen, runs
 # interleaved so both see the same machine load (docs/performance.md#witnessing).
 # Build first: cargo build --release -p cairn-cli --bin cairn -p cairn-bench --bin loadgen
-# (BIN, LOADGEN and N, the entries per run, may be set in the environment).
+# (BIN, LOADGEN, N, the entries per run, and LEVELS, the client counts, may be set in the
+# environment). Closed-loop clients wait for their answers, so at a fixed client count the
+# latency witnessing adds lowers throughput by Little's law; the highest level shows whether
+# the log keeps up when there are enough clients to fill its rounds.
 set -euo pipefail
 BIN=${BIN:-target/release/cairn}
 LOADGEN=${LOADGEN:-target/release/loadgen}
 N=${N:-2000}
+LEVELS=${LEVELS:-"1 16 128"}
 D=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf $D' EXIT
 wait_up() { for _ in $(seq 100); do curl -sf "$1/healthz" >/dev/null && return; sleep 0.1; done; echo "no $1"; exit 1; }
@@ -15,7 +19,7 @@ wait_up() { for _ in $(seq 100); do curl -sf "$1/healthz" >/dev/null && return; 
 $BIN serve --data $D/b --listen 127.0.0.1:39102 --public-url http://cairn.bench/b > $D/b0.out & P=$!
 wait_up http://127.0.0.1:39102; kill $P; wait $P 2>/dev/null || true
 VKEY=$(sed -n 's/^cairn: log verifier key //p' $D/b0.out)
-LOGHEX=$(python3 -c "import base64,sys; print(base64.b64decode(sys.argv[1].split('+')[2])[1:].hex())" "$VKEY")
+LOGHEX=$(python3 -c "import base64,sys; print(base64.b64decode(sys.argv[1].split('+', 2)[2])[1:].hex())" "$VKEY")
 POLICY="log $LOGHEX"$'\n'
 for i in 1 2 3; do
   (cd $D && $BIN keygen --type ed25519 --out w$i >/dev/null)
@@ -35,7 +39,7 @@ printf '%s' "$POLICY" > $D/policy
 $BIN serve --data $D/a --listen 127.0.0.1:39101 > /dev/null 2>&1 &
 $BIN serve --data $D/b --listen 127.0.0.1:39102 --public-url http://cairn.bench/b --witness-policy $D/policy > $D/b.out 2>&1 &
 wait_up http://127.0.0.1:39101; wait_up http://127.0.0.1:39102
-for c in 1 16; do
+for c in $LEVELS; do
   for log in a b; do
     port=$([ $log = a ] && echo 39101 || echo 39102)
     echo "== concurrency $c, log $log ($([ $log = a ] && echo 'no witnesses' || echo '3 witnesses, 2-of-3'))"

@@ -115,6 +115,11 @@ fn ed25519(c: &mut Criterion) {
     g.bench_function("ed25519 sign (SET, sign_set)", |b| {
         b.iter(|| sign_set(&log, black_box(&payload)))
     });
+    let aws = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(log.as_bytes()).unwrap();
+    assert_eq!(aws.sign(&payload).as_ref(), set.as_slice());
+    g.bench_function("ed25519 sign (SET, aws-lc-rs Ed25519KeyPair)", |b| {
+        b.iter(|| aws.sign(black_box(&payload)))
+    });
     g.finish();
 }
 
