@@ -420,3 +420,97 @@ fn witness_settings_that_cannot_work_are_refused_at_start() {
         assert!(format!("{err:#}").contains(want), "{witness}: {err:#}");
     }
 }
+
+/// Forwards every request to `upstream` after `delay`: a slow witness.
+fn start_delaying_proxy(upstream: &str, delay: std::time::Duration) -> Running {
+    let upstream = upstream.to_string();
+    watch_support::run_server(move |listener, stop| async move {
+        let http = reqwest::Client::new();
+        let app = axum::Router::new().fallback(
+            move |method: axum::http::Method, uri: axum::http::Uri, body: axum::body::Bytes| {
+                let (http, upstream) = (http.clone(), upstream.clone());
+                async move {
+                    tokio::time::sleep(delay).await;
+                    let resp = http
+                        .request(method, format!("{upstream}{}", uri.path()))
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = axum::http::StatusCode::from_u16(resp.status().as_u16()).unwrap();
+                    (status, resp.bytes().await.unwrap().to_vec())
+                }
+            },
+        );
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.await;
+            })
+            .await
+            .unwrap();
+    })
+}
+
+#[test]
+fn the_sequencer_commits_the_next_batch_while_a_checkpoint_is_being_cosigned() {
+    let (dir, data, log_vkey) = fresh_log();
+    let w = TestWitness::start(&dir.path().join("w"), "witness.test/slow", &log_vkey);
+    // Each cosignature takes 1.5 s, far longer than a commit even on a loaded machine.
+    let slow = start_delaying_proxy(&w.url(), std::time::Duration::from_millis(1500));
+    let server = log_with(
+        &data,
+        RawConfig {
+            witness: Some(vec![format!("{}={}", slow.url, w.vkey)]),
+            witness_timeout_ms: Some(20_000),
+            ..RawConfig::default()
+        },
+    );
+    let url = server.url.clone();
+    let signer = key(SignerAlgorithm::EcdsaP256Sha256);
+    let send = |n: u8| {
+        let (url, body) = (url.clone(), request(&signer, &[n; 8]));
+        std::thread::spawn(move || {
+            let http = reqwest::blocking::Client::new();
+            let resp = http
+                .post(format!("{url}/api/v2/log/entries"))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .unwrap();
+            assert_eq!(resp.status(), 201);
+            let v: serde_json::Value = resp.json().unwrap();
+            v["inclusionProof"]["checkpoint"]["envelope"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+    };
+    let client = server.client();
+    let wait_for_size = |size: u64| {
+        for _ in 0..1000 {
+            if metric(&client, "cairn_log_tree_size") >= size {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        panic!("the tree never reached size {size}");
+    };
+    let a = send(1);
+    wait_for_size(1);
+    let b = send(2);
+    // Entry 2 is committed while entry 1's checkpoint is still out for cosigning: without
+    // the pipeline, the second commit would wait for the first round.
+    wait_for_size(2);
+    assert!(
+        !a.is_finished(),
+        "the first entry was answered before the second was committed"
+    );
+    for answer in [a.join().unwrap(), b.join().unwrap()] {
+        assert_eq!(cosigners(answer.as_bytes()), vec!["witness.test/slow"]);
+    }
+    assert!(SignedCheckpoint::parse(&checkpoint_bytes(&client)).is_ok());
+}
+
+fn checkpoint_bytes(client: &Client) -> Vec<u8> {
+    client.get("/api/v2/checkpoint").body
+}
