@@ -3,7 +3,9 @@
 //! size reports
 //! - restart: a fresh child process opens the store and the sequencer (format check, state,
 //!   right-edge tiles, root recomputed and compared: every start-up check `cairn serve` runs);
-//!   its wall time and its peak resident memory (VmHWM);
+//!   its wall time and its peak resident memory (VmHWM); then the child appends `--append`
+//!   entries in rounds of 64 and reports its resident memory (VmRSS): a sequencer's steady
+//!   state at that size, without HTTP;
 //! - the building process's resident memory (VmRSS, VmHWM);
 //! - bytes on disk per entry against (entry + 64): the blocks the file holds (redb grows its
 //!   file ahead of use with `set_len`, so the file's length overstates it), with the length
@@ -37,6 +39,10 @@ struct Args {
     /// Print JSON lines instead of text.
     #[arg(long)]
     json: bool,
+    /// After each restart, the child appends this many entries in rounds of 64 (a server's
+    /// steady state at moderate load) and reports its resident memory after them.
+    #[arg(long, default_value_t = 20_000)]
+    append: u64,
     /// Internal: open the log in this database, print the restart figures, exit.
     #[arg(long, hide = true)]
     restart_only: Option<PathBuf>,
@@ -46,10 +52,18 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(db) = &args.restart_only {
         let t = Instant::now();
-        let seq = open_sequencer(RedbStore::open_with_cache(db, args.cache_mib << 20)?);
+        let mut seq = open_sequencer(RedbStore::open_with_cache(db, args.cache_mib << 20)?);
         let seconds = t.elapsed().as_secs_f64();
         let (_, hwm) = memory()?;
-        println!("{} {seconds} {hwm}", seq.published().size);
+        let size = seq.published().size;
+        let mut at = size;
+        while at < size + args.append {
+            let n = 64.min(size + args.append - at);
+            seq.integrate(&pending_range(at, n))?;
+            at += n;
+        }
+        let (rss, _) = memory()?;
+        println!("{size} {seconds} {hwm} {rss}");
         return Ok(());
     }
     anyhow::ensure!(
@@ -86,7 +100,9 @@ fn main() -> anyhow::Result<()> {
         let space = seq.store().space()?;
         // redb allows one process per file: close it for the child, then reopen.
         drop(seq);
-        let (restart_seconds, restart_hwm) = restart(&db, size, args.cache_mib)?;
+        let (restart_seconds, restart_hwm, append_rss) =
+            restart(&db, size, args.cache_mib, args.append)?;
+        // The child appended: the next size counts from the store's size.
         seq = open_sequencer(RedbStore::open_with_cache(&db, args.cache_mib << 20)?);
         let target_bytes = (ENTRY_SIZE + 64) as f64;
         if args.json {
@@ -95,6 +111,7 @@ fn main() -> anyhow::Result<()> {
                 serde_json::json!({
                     "size": size, "entry_bytes": ENTRY_SIZE, "build_seconds": build_seconds,
                     "restart_seconds": restart_seconds, "restart_vmhwm_kib": restart_hwm,
+                    "append": args.append, "vmrss_after_append_kib": append_rss,
                     "builder_vmrss_kib": rss, "builder_vmhwm_kib": hwm,
                     "disk_bytes": disk, "disk_bytes_per_entry": per_entry,
                     "file_length_bytes": file.len(),
@@ -108,11 +125,13 @@ fn main() -> anyhow::Result<()> {
             );
         } else {
             println!(
-                "size {size}: built in {build_seconds:.1} s; restart {:.3} s (child peak RSS {} MiB); \
+                "size {size}: built in {build_seconds:.1} s; restart {:.3} s (child peak RSS {} MiB, RSS {} MiB after {} more entries); \
                  builder RSS {} MiB (peak {} MiB); disk {:.1} bytes/entry = {:.2} x (entry {ENTRY_SIZE} + 64); \
                  file length {:.1} bytes/entry",
                 restart_seconds,
                 restart_hwm / 1024,
+                append_rss / 1024,
+                args.append,
                 rss / 1024,
                 hwm / 1024,
                 per_entry,
@@ -136,9 +155,10 @@ fn main() -> anyhow::Result<()> {
 
 /// Opens the log in a fresh process (this binary with `--restart-only`), so the figures are
 /// a start's own; returns its open time and peak resident memory (KiB).
-fn restart(db: &Path, size: u64, cache_mib: usize) -> anyhow::Result<(f64, u64)> {
+fn restart(db: &Path, size: u64, cache_mib: usize, append: u64) -> anyhow::Result<(f64, u64, u64)> {
     let out = std::process::Command::new(std::env::current_exe()?)
         .arg(format!("--cache-mib={cache_mib}"))
+        .arg(format!("--append={append}"))
         .arg("--restart-only")
         .arg(db)
         .output()?;
@@ -149,13 +169,13 @@ fn restart(db: &Path, size: u64, cache_mib: usize) -> anyhow::Result<(f64, u64)>
     );
     let text = String::from_utf8(out.stdout)?;
     let f: Vec<&str> = text.split_whitespace().collect();
-    anyhow::ensure!(f.len() == 3, "unexpected restart output {text:?}");
+    anyhow::ensure!(f.len() == 4, "unexpected restart output {text:?}");
     anyhow::ensure!(
         f[0] == size.to_string(),
         "restarted at size {} not {size}",
         f[0]
     );
-    Ok((f[1].parse()?, f[2].parse()?))
+    Ok((f[1].parse()?, f[2].parse()?, f[3].parse()?))
 }
 
 /// Returns this process's VmRSS and VmHWM in KiB.
