@@ -46,6 +46,11 @@
 //! allowed from any thread, including one inside the caller's own runtime, and the store's
 //! connections never depend on the caller's runtime being alive.
 //!
+//! # Buckets
+//! `--objects` URLs take object_store settings from the environment and the URL's query
+//! (`s3://bucket/prefix?endpoint=...`, for MinIO, R2, Garage and other S3-compatible
+//! services); `file://` buckets fsync every object they write. See `objects_url` and `synced`.
+//!
 //! Transport: PostgreSQL connections are made without TLS (loopback or a private network);
 //! object-store requests use HTTPS as the URL says.
 
@@ -53,7 +58,9 @@
 
 mod bucket;
 mod objects;
+mod objects_url;
 mod pg;
+mod synced;
 pub mod testing;
 
 #[cfg(test)]

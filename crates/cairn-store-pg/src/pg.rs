@@ -2,6 +2,7 @@
 //! and the private runtime the sync trait drives them on (see the crate documentation).
 
 use crate::objects::{Objects, CHECKPOINT};
+use crate::objects_url::parse_objects_url;
 use bytes::Bytes;
 use cairn_log::{CommitBatch, LogMeta, LogStore, StoreError, StoredEntry, TreeState};
 use cairn_merkle::tiles::{EntryBundle, Tile, TILE_WIDTH};
@@ -237,32 +238,6 @@ where
     });
     rx.recv()
         .map_err(|_| E::from(StoreError::Corrupt("the store's runtime stopped".into())))?
-}
-
-/// Returns the object store, prefix and whether it keeps HTTP attributes, for `url`.
-pub(crate) fn parse_objects_url(
-    url: &str,
-) -> Result<(Arc<dyn ObjectStore>, Path, bool), OpenError> {
-    let bad = |reason: String| OpenError::ObjectsUrl {
-        url: url.to_string(),
-        reason,
-    };
-    let parsed = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
-    let local = parsed.scheme() == "file";
-    if local {
-        // object_store's local store needs the directory to exist.
-        let dir = parsed
-            .to_file_path()
-            .map_err(|()| bad("not a local path".into()))?;
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| bad(format!("creating {}: {e}", dir.display())))?;
-    }
-    // The builders pick their settings (credentials, region, endpoint) out of these by name
-    // and ignore the rest, as their `from_env` constructors do.
-    let env = std::env::vars().map(|(k, v)| (k.to_ascii_lowercase(), v));
-    let (store, prefix) =
-        object_store::parse_url_opts(&parsed, env).map_err(|e| bad(e.to_string()))?;
-    Ok((Arc::from(store), prefix, !local))
 }
 
 async fn connect(url: &str, objects: Objects, take_lock: bool) -> Result<Inner, OpenError> {
