@@ -51,8 +51,8 @@
 //! (`s3://bucket/prefix?endpoint=...`, for MinIO, R2, Garage and other S3-compatible
 //! services); `file://` buckets fsync every object they write. See `objects_url` and `synced`.
 //!
-//! Transport: PostgreSQL connections are made without TLS (loopback or a private network);
-//! object-store requests use HTTPS as the URL says.
+//! Transport: PostgreSQL connections use TLS as the URL's libpq-style `sslmode` and
+//! `sslrootcert` say (see `tls`); object-store requests use HTTPS as the URL says.
 
 #![forbid(unsafe_code)]
 
@@ -62,6 +62,7 @@ mod objects_url;
 mod pg;
 mod synced;
 pub mod testing;
+mod tls;
 
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::runtime::{Handle, Runtime};
-use tokio_postgres::{Client, NoTls, Statement};
+use tokio_postgres::{Client, Statement};
 
 /// The schema version, kept in `cairn_log.format`; a start on another one is refused.
 const FORMAT: &str = "cairn-pg-1";
@@ -66,8 +66,14 @@ pub enum OpenError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The PostgreSQL connection string is unusable (including its TLS settings).
+    #[error("PostgreSQL connection string: {reason}")]
+    PostgresUrl {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// PostgreSQL refused or failed.
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", with_causes(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// The bucket failed.
     #[error("object storage: {0}")]
@@ -102,6 +108,19 @@ pub enum OpenError {
     /// The private runtime could not start.
     #[error("starting the store's runtime: {0}")]
     Runtime(#[from] std::io::Error),
+}
+
+/// Returns `e` and its causes: tokio-postgres leaves them out of its own message (e.g. why a
+/// TLS handshake failed), and an operator needs them.
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
@@ -308,7 +327,8 @@ async fn connect(url: &str, objects: Objects, take_lock: bool) -> Result<Inner, 
 }
 
 async fn connect_one(url: &str) -> Result<Client, OpenError> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    let (config, tls) = crate::tls::connect_config(url)?;
+    let (client, connection) = config.connect(tls).await?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             // Every later call on the client fails too, and that error reaches the caller.
