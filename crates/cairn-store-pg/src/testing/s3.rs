@@ -53,7 +53,7 @@ pub fn s3_server(test: &str) -> Option<S3Server> {
             let _ = writeln!(
                 std::io::stderr(),
                 "\n*** SKIPPED {test}: no S3-compatible server ({why}); install moto's \
-                 server (pip install 'moto[server]') \
+                 server (pip install 'moto[server]'); \
                  CAIRN_REQUIRE_S3=1 makes this a failure ***\n"
             );
             None
