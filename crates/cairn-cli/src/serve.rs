@@ -153,7 +153,9 @@ fn run_replica(args: ServeArgs, file: &RawConfig) -> anyhow::Result<ExitCode> {
         );
         println!(
             "cairn: serving {} and forwarding submissions to {}",
-            config.objects, config.upstream
+            // The query may hold object-store credentials.
+            config.objects.split('?').next().unwrap_or_default(),
+            config.upstream
         );
         cairn_server::replica::serve_replica(&config, listener, crate::daemon::shutdown_signal())
             .await

@@ -4,7 +4,7 @@
 //! checkpoint never misses an object.
 
 use crate::objects::{Objects, CHECKPOINT};
-use crate::pg::parse_objects_url;
+use crate::objects_url::parse_objects_url;
 use crate::OpenError;
 use bytes::Bytes;
 

@@ -46,15 +46,23 @@
 //! allowed from any thread, including one inside the caller's own runtime, and the store's
 //! connections never depend on the caller's runtime being alive.
 //!
-//! Transport: PostgreSQL connections are made without TLS (loopback or a private network);
-//! object-store requests use HTTPS as the URL says.
+//! # Buckets
+//! `--objects` URLs take object_store settings from the environment and the URL's query
+//! (`s3://bucket/prefix?endpoint=...`, for MinIO, R2, Garage and other S3-compatible
+//! services); `file://` buckets fsync every object they write. See `objects_url` and `synced`.
+//!
+//! Transport: PostgreSQL connections use TLS as the URL's libpq-style `sslmode` and
+//! `sslrootcert` say (see `tls`); object-store requests use HTTPS as the URL says.
 
 #![forbid(unsafe_code)]
 
 mod bucket;
 mod objects;
+mod objects_url;
 mod pg;
+mod synced;
 pub mod testing;
+mod tls;
 
 #[cfg(test)]
 mod tests;

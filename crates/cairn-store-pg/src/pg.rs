@@ -2,6 +2,7 @@
 //! and the private runtime the sync trait drives them on (see the crate documentation).
 
 use crate::objects::{Objects, CHECKPOINT};
+use crate::objects_url::parse_objects_url;
 use bytes::Bytes;
 use cairn_log::{CommitBatch, LogMeta, LogStore, StoreError, StoredEntry, TreeState};
 use cairn_merkle::tiles::{EntryBundle, Tile, TILE_WIDTH};
@@ -14,7 +15,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::runtime::{Handle, Runtime};
-use tokio_postgres::{Client, NoTls, Statement};
+use tokio_postgres::{Client, Statement};
 
 /// The schema version, kept in `cairn_log.format`; a start on another one is refused.
 const FORMAT: &str = "cairn-pg-1";
@@ -65,8 +66,14 @@ pub enum OpenError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The PostgreSQL connection string is unusable (including its TLS settings).
+    #[error("PostgreSQL connection string: {reason}")]
+    PostgresUrl {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// PostgreSQL refused or failed.
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", with_causes(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// The bucket failed.
     #[error("object storage: {0}")]
@@ -101,6 +108,19 @@ pub enum OpenError {
     /// The private runtime could not start.
     #[error("starting the store's runtime: {0}")]
     Runtime(#[from] std::io::Error),
+}
+
+/// Returns `e` and its causes: tokio-postgres leaves them out of its own message (e.g. why a
+/// TLS handshake failed), and an operator needs them.
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
@@ -239,32 +259,6 @@ where
         .map_err(|_| E::from(StoreError::Corrupt("the store's runtime stopped".into())))?
 }
 
-/// Returns the object store, prefix and whether it keeps HTTP attributes, for `url`.
-pub(crate) fn parse_objects_url(
-    url: &str,
-) -> Result<(Arc<dyn ObjectStore>, Path, bool), OpenError> {
-    let bad = |reason: String| OpenError::ObjectsUrl {
-        url: url.to_string(),
-        reason,
-    };
-    let parsed = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
-    let local = parsed.scheme() == "file";
-    if local {
-        // object_store's local store needs the directory to exist.
-        let dir = parsed
-            .to_file_path()
-            .map_err(|()| bad("not a local path".into()))?;
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| bad(format!("creating {}: {e}", dir.display())))?;
-    }
-    // The builders pick their settings (credentials, region, endpoint) out of these by name
-    // and ignore the rest, as their `from_env` constructors do.
-    let env = std::env::vars().map(|(k, v)| (k.to_ascii_lowercase(), v));
-    let (store, prefix) =
-        object_store::parse_url_opts(&parsed, env).map_err(|e| bad(e.to_string()))?;
-    Ok((Arc::from(store), prefix, !local))
-}
-
 async fn connect(url: &str, objects: Objects, take_lock: bool) -> Result<Inner, OpenError> {
     let writer = connect_one(url).await?;
     let reader = connect_one(url).await?;
@@ -333,7 +327,8 @@ async fn connect(url: &str, objects: Objects, take_lock: bool) -> Result<Inner, 
 }
 
 async fn connect_one(url: &str) -> Result<Client, OpenError> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    let (config, tls) = crate::tls::connect_config(url)?;
+    let (client, connection) = config.connect(tls).await?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             // Every later call on the client fails too, and that error reaches the caller.

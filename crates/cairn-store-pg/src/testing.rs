@@ -1,4 +1,5 @@
-//! A throwaway PostgreSQL for tests: [`database`] returns the URL of a fresh, empty database.
+//! Throwaway servers for tests: [`database`] returns the URL of a fresh, empty PostgreSQL
+//! database; [`s3_server`] starts an S3-compatible server (moto) whose buckets tests fill.
 //!
 //! With `CAIRN_TEST_PG_URL` set, databases are created on that server (the role needs
 //! `CREATEDB`). Otherwise the first call starts one cluster for the whole test process:
@@ -12,6 +13,10 @@
 
 // A harness failure is a test failure: panicking with the reason is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod s3;
+
+pub use s3::{s3_server, S3Bucket, S3Server};
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

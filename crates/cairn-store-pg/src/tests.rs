@@ -43,8 +43,12 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
         .block_on(f)
 }
 
+fn memory() -> Arc<dyn ObjectStore> {
+    Arc::new(InMemory::new())
+}
+
 /// Every object in `bucket`, by path.
-fn contents(bucket: &InMemory) -> BTreeMap<String, Vec<u8>> {
+fn contents(bucket: &Arc<dyn ObjectStore>) -> BTreeMap<String, Vec<u8>> {
     block_on(async {
         let metas: Vec<_> = bucket.list(None).try_collect().await.unwrap();
         let mut out = BTreeMap::new();
@@ -62,18 +66,21 @@ fn contents(bucket: &InMemory) -> BTreeMap<String, Vec<u8>> {
     })
 }
 
-fn put(bucket: &InMemory, path: &str, data: Vec<u8>) {
+fn put(bucket: &Arc<dyn ObjectStore>, path: &str, data: Vec<u8>) {
     block_on(bucket.put(&Path::from(path), data.into())).unwrap();
 }
 
-fn open(url: &str, bucket: &Arc<InMemory>) -> Result<PgStore, OpenError> {
+fn open(url: &str, bucket: &Arc<dyn ObjectStore>) -> Result<PgStore, OpenError> {
     PgStore::open_with_objects(url, bucket.clone(), Path::from("log"), true)
 }
 
-/// Sequences `batches` on a fresh database and bucket; returns the bucket's contents.
-fn solo_run(test: &str, batches: &[Vec<PendingEntry>]) -> Option<BTreeMap<String, Vec<u8>>> {
+/// Sequences `batches` on a fresh database and `bucket`; returns the bucket's contents.
+fn solo_run(
+    test: &str,
+    bucket: Arc<dyn ObjectStore>,
+    batches: &[Vec<PendingEntry>],
+) -> Option<BTreeMap<String, Vec<u8>>> {
     let url = testing::database(test)?;
-    let bucket = Arc::new(InMemory::new());
     let mut seq = sequencer(open(&url, &bucket).unwrap()).unwrap();
     for b in batches {
         seq.integrate(b).unwrap();
@@ -113,7 +120,7 @@ fn bundles_are_cut_at_tile_boundaries_and_carry_the_edge() {
 
 #[test]
 fn objects_carry_cache_headers_in_memory_buckets() {
-    let bucket = Arc::new(InMemory::new());
+    let bucket = memory();
     let objects = Objects::new(bucket.clone(), Path::from("a/b"), true);
     block_on(async {
         objects
@@ -126,19 +133,20 @@ fn objects_carry_cache_headers_in_memory_buckets() {
             .unwrap();
         assert_eq!(objects.get("tile/0/000").await.unwrap().unwrap().len(), 32);
         assert!(objects.get("tile/0/001").await.unwrap().is_none());
-        let tile = bucket.get(&Path::from("a/b/tile/0/000")).await.unwrap();
-        let cache = tile
-            .attributes
-            .get(&object_store::Attribute::CacheControl)
-            .unwrap();
-        assert_eq!(cache.as_ref(), "public, max-age=31536000, immutable");
-        let cp = bucket.get(&Path::from("a/b/checkpoint")).await.unwrap();
-        let cache = cp
-            .attributes
-            .get(&object_store::Attribute::CacheControl)
-            .unwrap();
-        assert_eq!(cache.as_ref(), "no-cache");
     });
+    assert_cache_headers(&bucket, "a/b");
+}
+
+/// Checks the Cache-Control of `<prefix>/tile/0/000` and `<prefix>/checkpoint`.
+fn assert_cache_headers(bucket: &Arc<dyn ObjectStore>, prefix: &str) {
+    let cache = |rel: &str| {
+        let path = Path::from(format!("{prefix}/{rel}"));
+        let got = block_on(bucket.get(&path)).unwrap();
+        let value = got.attributes.get(&object_store::Attribute::CacheControl);
+        value.unwrap().to_string()
+    };
+    assert_eq!(cache("tile/0/000"), "public, max-age=31536000, immutable");
+    assert_eq!(cache("checkpoint"), "no-cache");
 }
 
 #[test]
@@ -146,7 +154,7 @@ fn conforms_with_an_in_memory_bucket() {
     let Some(url) = testing::database("conforms_with_an_in_memory_bucket") else {
         return;
     };
-    let bucket = Arc::new(InMemory::new());
+    let bucket = memory();
     cairn_log::testing::check_store(open(&url, &bucket).unwrap());
     // The suite's checkpoints are not signed notes, but the objects are where readers look.
     let objects = contents(&bucket);
@@ -176,7 +184,7 @@ fn the_bucket_matches_the_embedded_store_and_survives_reopening() {
     let Some(url) = testing::database("the_bucket_matches_the_embedded_store") else {
         return;
     };
-    let bucket = Arc::new(InMemory::new());
+    let bucket = memory();
     let mem = Arc::new(MemStore::new());
     let mut reference = sequencer(mem.clone()).unwrap();
     let batches = [batch("a", 0..1), batch("a", 1..300), batch("a", 300..513)];
@@ -239,7 +247,7 @@ fn a_second_sequencer_is_refused_at_start() {
     let Some(url) = testing::database("a_second_sequencer_is_refused_at_start") else {
         return;
     };
-    let bucket = Arc::new(InMemory::new());
+    let bucket = memory();
     let first = open(&url, &bucket).unwrap();
     assert!(matches!(open(&url, &bucket), Err(OpenError::Locked)));
     drop(first);
@@ -258,11 +266,11 @@ fn a_second_sequencer_is_refused_at_start() {
 #[test]
 fn two_sequencers_on_one_database_the_loser_stops_and_nothing_forks() {
     let batches = [batch("winner", 0..5), batch("winner", 5..300)];
-    let Some(want) = solo_run("two_sequencers (solo)", &batches) else {
+    let Some(want) = solo_run("two_sequencers (solo)", memory(), &batches) else {
         return;
     };
     let url = testing::database("two_sequencers").unwrap();
-    let bucket = Arc::new(InMemory::new());
+    let bucket = memory();
     // Both open at size 0; the second bypasses the advisory lock, as a sequencer whose lock
     // was lost would, so that only the compare-and-swap stands between them.
     let mut a = sequencer(open(&url, &bucket).unwrap()).unwrap();
@@ -290,12 +298,33 @@ fn two_sequencers_on_one_database_the_loser_stops_and_nothing_forks() {
 
 #[test]
 fn a_crash_between_commit_and_upload_is_published_byte_exact_at_the_next_start() {
+    crash_between_commit_and_upload(&memory);
+}
+
+#[test]
+fn a_crash_between_commit_and_upload_on_s3() {
+    if testing::database("a_crash_between_commit_and_upload_on_s3").is_none() {
+        return;
+    }
+    let Some(s3) = testing::s3_server("a_crash_between_commit_and_upload_on_s3") else {
+        return;
+    };
+    crash_between_commit_and_upload(&|| s3.bucket().store());
+}
+
+/// Commits two batches, puts a new bucket (from `new_bucket`) in the state a crash right
+/// after the second commit leaves, and checks that the next start publishes it byte-exact.
+fn crash_between_commit_and_upload(new_bucket: &dyn Fn() -> Arc<dyn ObjectStore>) {
     let batches = [batch("c", 0..10), batch("c", 10..270)];
-    let Some(want) = solo_run("crash_between_commit_and_upload (solo)", &batches) else {
+    let Some(want) = solo_run(
+        "crash_between_commit_and_upload (solo)",
+        new_bucket(),
+        &batches,
+    ) else {
         return;
     };
     let url = testing::database("crash_between_commit_and_upload").unwrap();
-    let bucket = Arc::new(InMemory::new());
+    let bucket = new_bucket();
     let mut seq = sequencer(open(&url, &bucket).unwrap()).unwrap();
     seq.integrate(&batches[0]).unwrap();
     let before = contents(&bucket);
@@ -303,11 +332,10 @@ fn a_crash_between_commit_and_upload_is_published_byte_exact_at_the_next_start()
     drop(seq);
     // Put the bucket back as a crash right after the database commit leaves it: none of the
     // second batch's objects, the first batch's checkpoint.
-    let crashed = InMemory::new();
+    let crashed = new_bucket();
     for (path, data) in &before {
         put(&crashed, path, data.clone());
     }
-    let crashed = Arc::new(crashed);
     assert_ne!(contents(&crashed), want);
     assert_eq!(
         contents(&crashed)["log/checkpoint"],
@@ -328,7 +356,7 @@ fn a_bucket_ahead_of_the_database_is_refused() {
     let Some(url) = testing::database("a_bucket_ahead_of_the_database_is_refused") else {
         return;
     };
-    let bucket = Arc::new(InMemory::new());
+    let bucket = memory();
     let mut seq = sequencer(open(&url, &bucket).unwrap()).unwrap();
     seq.integrate(&batch("f", 0..3)).unwrap();
     let old = seq.published();
@@ -370,7 +398,7 @@ fn a_bucket_ahead_of_the_database_is_refused() {
         })
     ));
     // And a bucket at the same size with another checkpoint.
-    let other = Arc::new(InMemory::new());
+    let other = memory();
     let fresh = testing::database("a_bucket_ahead (same size)").unwrap();
     drop(sequencer(open(&fresh, &other).unwrap()).unwrap());
     let mut forked = sequencer(open(&fresh, &other).unwrap()).unwrap();
@@ -390,4 +418,76 @@ fn seq_checkpoint_of_another_tree() -> Vec<u8> {
         .unwrap()
         .published
         .checkpoint
+}
+
+#[test]
+fn conforms_on_s3_through_an_objects_url() {
+    let Some(url) = testing::database("conforms_on_s3") else {
+        return;
+    };
+    let Some(s3) = testing::s3_server("conforms_on_s3") else {
+        return;
+    };
+    let bucket = s3.bucket();
+    cairn_log::testing::check_store(PgStore::open(&url, &bucket.url("v2/log")).unwrap());
+    // Read back through an independent client: the objects, at the prefix, with the headers
+    // a CDN in front of the bucket passes on.
+    let store = bucket.store();
+    let objects = contents(&store);
+    assert_eq!(objects["v2/log/checkpoint"], b"checkpoint 300\n");
+    assert_eq!(objects["v2/log/tile/0/000"].len(), 256 * 32);
+    assert!(objects.contains_key("v2/log/tile/entries/001.p/44"));
+    assert_cache_headers(&store, "v2/log");
+    // A replica's view of the same bucket, through the same URL form.
+    let replica = crate::Bucket::open(&bucket.url("v2/log")).unwrap();
+    let cp = block_on(replica.checkpoint()).unwrap().unwrap();
+    assert_eq!(cp.as_ref(), b"checkpoint 300\n");
+}
+
+#[test]
+fn objects_urls_take_settings_in_the_query_and_refuse_unknown_ones() {
+    use crate::objects_url::parse_objects_url;
+    let (_, prefix, attributes) = parse_objects_url(
+        "s3://b/v2/log?endpoint=http://127.0.0.1:1&allow_http=true&region=eu-west-3",
+    )
+    .unwrap();
+    assert_eq!(prefix.as_ref(), "v2/log");
+    assert!(attributes);
+    let err = parse_objects_url("s3://b/p?endpoit=http://x&secret_access_key=hush")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("unknown setting \"endpoit\""), "{err}");
+    assert!(
+        !err.contains("hush"),
+        "the query stays out of messages: {err}"
+    );
+    assert!(parse_objects_url("file:///tmp/x?allow_http=true").is_err());
+    assert!(parse_objects_url("ftp://b/p").is_err());
+}
+
+#[test]
+fn file_buckets_are_synced_local_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}/bucket/deep", dir.path().display());
+    let (store, prefix, attributes) = crate::objects_url::parse_objects_url(&url).unwrap();
+    assert!(store.to_string().starts_with("SyncedLocal("), "{store}");
+    assert!(!attributes, "local files keep no HTTP headers");
+    let objects = Objects::new(store.clone(), prefix, attributes);
+    block_on(async {
+        objects
+            .put("tile/entries/000.p/1", b"\x00\x01a".to_vec().into())
+            .await
+            .unwrap();
+        let got = objects.get("tile/entries/000.p/1").await.unwrap().unwrap();
+        assert_eq!(got.as_ref(), b"\x00\x01a");
+        assert!(objects.get("tile/0/000").await.unwrap().is_none());
+        // Multipart uploads would bypass the fsync, so they are refused.
+        assert!(store
+            .put_multipart(&Path::from("big"))
+            .await
+            .is_err_and(|e| matches!(e, object_store::Error::NotImplemented)));
+    });
+    let on_disk = dir.path().join("bucket/deep/tile/entries/000.p/1");
+    assert_eq!(std::fs::read(on_disk).unwrap(), b"\x00\x01a");
 }
