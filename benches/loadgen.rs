@@ -281,6 +281,7 @@ async fn main() -> anyhow::Result<()> {
         (Some(after), Some(before)) => Some((after - before) / n * 1e6),
         _ => None,
     };
+    let server_memory = server_memory(args.server_pid)?;
 
     let verified = verify_sample(&client, &base, &requests, &total.sample).await?;
     let accepted = total.created + total.duplicate;
@@ -301,6 +302,7 @@ async fn main() -> anyhow::Result<()> {
                            "max": total.latency.max() as f64 / 1000.0},
             "verified_sample": verified,
             "cpu_us_per_entry": {"loadgen": loadgen_cpu_us, "server": server_cpu_us},
+            "server_memory_kib": server_memory.map(|(rss, hwm)| serde_json::json!({"rss": rss, "peak": hwm})),
         });
         if let Some(b) = &bounds {
             v["bounds"] = b.to_json(rate);
@@ -337,6 +339,13 @@ async fn main() -> anyhow::Result<()> {
                 "CPU per entry: server {s:.1} us, loadgen {loadgen_cpu_us:.1} us (user + system)"
             ),
             None => println!("CPU per entry: loadgen {loadgen_cpu_us:.1} us (user + system)"),
+        }
+        if let Some((rss, hwm)) = server_memory {
+            println!(
+                "server resident memory {} MiB (peak {} MiB)",
+                rss / 1024,
+                hwm / 1024
+            );
         }
         if let Some(b) = &bounds {
             b.print(rate);
@@ -436,4 +445,21 @@ async fn verify_sample(
         )?;
     }
     Ok(sample.len())
+}
+
+/// The server's VmRSS and VmHWM in KiB, from /proc, when its pid is given.
+fn server_memory(pid: Option<u32>) -> anyhow::Result<Option<(u64, u64)>> {
+    let Some(pid) = pid else {
+        return Ok(None);
+    };
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .with_context(|| format!("no {name} in /proc/{pid}/status"))
+    };
+    Ok(Some((field("VmRSS:")?, field("VmHWM:")?)))
 }

@@ -86,6 +86,33 @@ fn bench(c: &mut Criterion) {
         );
     }
 
+    // A bundle made elsewhere, e.g. by `cairn sign` against a running log, to time the same
+    // bundle sigstore-js is timed on (tests/interop/node/verify.js): a directory holding
+    // bundle.sigstore.json, artifact, trusted_root.json and key.pub (P-256).
+    if let Some(dir) = std::env::var_os("CAIRN_BENCH_BUNDLE_DIR") {
+        let dir = std::path::Path::new(&dir);
+        let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+        let key = SignerKey::from_spki_pem(
+            SignerAlgorithm::EcdsaP256Sha256,
+            &String::from_utf8(read("key.pub")).unwrap(),
+        )
+        .unwrap();
+        let (bundle, artifact) = (read("bundle.sigstore.json"), read("artifact"));
+        let trust = TrustedLogs::from_json(&read("trusted_root.json")).unwrap();
+        c.bench_function("verify_bundle/external", |bch| {
+            bch.iter(|| {
+                verify_bundle(
+                    black_box(&bundle),
+                    ArtifactInput::Bytes(&artifact),
+                    &key,
+                    &trust,
+                    &opts,
+                )
+                .unwrap()
+            })
+        });
+    }
+
     let shared =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sigstore-public");
     if shared.is_dir() {
