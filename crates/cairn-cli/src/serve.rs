@@ -70,7 +70,7 @@ pub(crate) struct ServeArgs {
     /// gs://..., az://..., file:///dir); credentials from the standard environment variables.
     #[arg(long, value_name = "URL")]
     objects: Option<String>,
-    /// The embedded database's page cache limit, MiB [default: 64].
+    /// The embedded database's page cache limit, MiB [default: 16].
     #[arg(long, value_name = "MIB")]
     cache_mib: Option<usize>,
     /// Run a stateless read replica: serve the read API from --objects and forward

@@ -49,7 +49,7 @@ const HEADER: usize = BUNDLE as usize * 12;
 /// makes a server's resident memory grow with the log until the cache is full; the write path
 /// touches only the right edge of the entry and tile tables and one random leaf page of the
 /// dedup index per entry, which the OS page cache serves just as well (docs/performance.md).
-pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+pub const DEFAULT_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// A log stored in one redb database file.
 pub struct RedbStore {

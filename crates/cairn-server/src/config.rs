@@ -69,7 +69,7 @@ pub struct RawConfig {
     /// object_store URL (`s3://bucket/prefix`, `gs://...`, `az://...`, `file:///dir`);
     /// credentials come from the standard environment variables.
     pub objects: Option<String>,
-    /// The embedded store's page cache limit, in MiB. Default 64. The write path needs little
+    /// The embedded store's page cache limit, in MiB. Default 16. The write path needs little
     /// of it (the OS page cache holds the rest of the file); a larger cache speeds up reads of
     /// old entries and proofs at the cost of resident memory.
     pub cache_mib: Option<usize>,
