@@ -59,7 +59,7 @@ pub use crypto::{SignerAlgorithm, SignerKey, SignerKeyPair};
 pub use error::EntryError;
 pub use message::{HashOutput, Signature, Verifier, VerifierKey};
 pub use request::{CreateEntryRequest, HashedRekordRequest, HashedRekordRequestV002};
-pub use set::{set_payload, sign_set, LogKey};
+pub use set::{set_payload, sign_set, LogKey, SetSigner};
 pub use sigstore::{
     bundle_v03, ed25519_log_id, public_key_hint, spki_log_id, to_json, transparency_log_entry,
     trusted_root_for_log, Bundle, InclusionProofParts, LogEntryParts, TransparencyLogEntry,

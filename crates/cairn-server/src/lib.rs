@@ -261,7 +261,7 @@ pub fn prepare_with_store(
         queue: queue_tx,
         published: pub_rx,
         stopped: stop_rx.clone(),
-        log_key: key,
+        set_signer: cairn_entry::SetSigner::new(&key).context("the log key")?,
         log_id,
         trusted_root,
         metrics,

@@ -2,8 +2,8 @@
 
 use crate::metrics::Metrics;
 use crate::sequencing::Job;
+use cairn_entry::SetSigner;
 use cairn_log::{LogStore, Published};
-use ed25519_dalek::SigningKey;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
@@ -16,7 +16,7 @@ struct Inner {
     queue: mpsc::Sender<Job>,
     published: watch::Receiver<Arc<Published>>,
     stopped: watch::Receiver<bool>,
-    log_key: SigningKey,
+    set_signer: SetSigner,
     log_id: [u8; 32],
     trusted_root: Vec<u8>,
     metrics: Arc<Metrics>,
@@ -33,7 +33,7 @@ pub(crate) struct Parts {
     /// Turns `true` when the sequencer stopped on a fatal error.
     pub(crate) stopped: watch::Receiver<bool>,
     /// The log's key, which signs entry timestamps.
-    pub(crate) log_key: SigningKey,
+    pub(crate) set_signer: SetSigner,
     /// The log ID: SHA-256(origin || 0x0A || 0x01 || public key).
     pub(crate) log_id: [u8; 32],
     /// The serialized TrustedRoot.
@@ -50,7 +50,7 @@ impl AppState {
             queue: p.queue,
             published: p.published,
             stopped: p.stopped,
-            log_key: p.log_key,
+            set_signer: p.set_signer,
             log_id: p.log_id,
             trusted_root: p.trusted_root,
             metrics: p.metrics,
@@ -77,9 +77,9 @@ impl AppState {
         &self.0.queue
     }
 
-    /// Returns the log's signing key.
-    pub fn log_key(&self) -> &SigningKey {
-        &self.0.log_key
+    /// Returns the signer of entry timestamps (the log's key).
+    pub fn set_signer(&self) -> &SetSigner {
+        &self.0.set_signer
     }
 
     /// Returns the log ID.

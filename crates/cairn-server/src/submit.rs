@@ -10,8 +10,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cairn_entry::{
-    set_payload, sign_set, transparency_log_entry, CreateEntryRequest, InclusionProofParts,
-    LogEntryParts,
+    set_payload, transparency_log_entry, CreateEntryRequest, InclusionProofParts, LogEntryParts,
 };
 use cairn_log::PendingEntry;
 use cairn_merkle::leaf_hash;
@@ -95,7 +94,7 @@ async fn submit(app: &AppState, body: Bytes) -> Result<(Vec<u8>, bool), ApiError
     let integrated_time = i64::try_from(s.integrated_time)
         .map_err(|_| ApiError::Internal("integrated time out of range".into()))?;
     let payload = set_payload(&canonical, integrated_time, app.log_id(), s.index);
-    let set = sign_set(app.log_key(), &payload);
+    let set = app.set_signer().sign(&payload);
     let checkpoint = String::from_utf8(p.checkpoint.clone())
         .map_err(|_| ApiError::Internal("checkpoint is not UTF-8".into()))?;
     let entry = transparency_log_entry(LogEntryParts {
