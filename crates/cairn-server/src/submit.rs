@@ -72,7 +72,7 @@ async fn submit(app: &AppState, body: Bytes) -> Result<(Vec<u8>, bool), ApiError
     // enough not to starve the reactor. Handing it to the blocking pool cost two thread
     // switches per request and let up to one thread per request contend for the 2 cores:
     // on the quiet machine, inline gave 16-29% more P-256 entries/s at 128 clients and
-    // 15-23% less server CPU per entry (docs/performance-notes.md, "What changed").
+    // 13-23% less server CPU per entry (docs/performance-notes.md, "What changed").
     let canonical = check(&body)?;
     let (reply, answer) = oneshot::channel();
     let job = Job {
