@@ -91,58 +91,65 @@ fn bench(c: &mut Criterion) {
     // bundle.sigstore.json, artifact, trusted_root.json and key.pub (P-256).
     if let Some(dir) = std::env::var_os("CAIRN_BENCH_BUNDLE_DIR") {
         let dir = std::path::Path::new(&dir);
-        let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
-        let key = SignerKey::from_spki_pem(
-            SignerAlgorithm::EcdsaP256Sha256,
-            &String::from_utf8(read("key.pub")).unwrap(),
-        )
-        .unwrap();
-        let (bundle, artifact) = (read("bundle.sigstore.json"), read("artifact"));
-        let trust = TrustedLogs::from_json(&read("trusted_root.json")).unwrap();
-        c.bench_function("verify_bundle/external", |bch| {
-            bch.iter(|| {
-                verify_bundle(
-                    black_box(&bundle),
-                    ArtifactInput::Bytes(&artifact),
-                    &key,
-                    &trust,
-                    &opts,
-                )
-                .unwrap()
-            })
-        });
+        bench_files(
+            c,
+            "verify_bundle/external",
+            &dir.join("bundle.sigstore.json"),
+            &dir.join("artifact"),
+            &dir.join("key.pub"),
+            &dir.join("trusted_root.json"),
+        );
     }
 
     let shared =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sigstore-public");
     if shared.is_dir() {
         let b = shared.join("bundles/v1-prod-publickey");
-        let key = SignerKey::from_spki_pem(
-            SignerAlgorithm::EcdsaP256Sha256,
-            &std::fs::read_to_string(b.join("key.pub")).unwrap(),
-        )
-        .unwrap();
-        let bundle = std::fs::read(b.join("bundle.sigstore.json")).unwrap();
-        let artifact = std::fs::read(b.join("a.txt")).unwrap();
-        let trust = TrustedLogs::from_json(
-            &std::fs::read(shared.join("trusted_roots/production.json")).unwrap(),
-        )
-        .unwrap();
-        c.bench_function("verify_bundle/rekor-v1-prod-publickey", |bch| {
-            bch.iter(|| {
-                verify_bundle(
-                    black_box(&bundle),
-                    ArtifactInput::Bytes(&artifact),
-                    &key,
-                    &trust,
-                    &opts,
-                )
-                .unwrap()
-            })
-        });
+        bench_files(
+            c,
+            "verify_bundle/rekor-v1-prod-publickey",
+            &b.join("bundle.sigstore.json"),
+            &b.join("a.txt"),
+            &b.join("key.pub"),
+            &shared.join("trusted_roots/production.json"),
+        );
     } else {
         eprintln!("SKIPPED: ../shared not found; the public-bundle benchmark did not run");
     }
+}
+
+/// Times `verify_bundle` on a bundle made elsewhere (P-256 signer key), read from files.
+fn bench_files(
+    c: &mut Criterion,
+    name: &str,
+    bundle: &std::path::Path,
+    artifact: &std::path::Path,
+    key: &std::path::Path,
+    trusted_root: &std::path::Path,
+) {
+    let key = SignerKey::from_spki_pem(
+        SignerAlgorithm::EcdsaP256Sha256,
+        &std::fs::read_to_string(key).unwrap(),
+    )
+    .unwrap();
+    let (bundle, artifact) = (
+        std::fs::read(bundle).unwrap(),
+        std::fs::read(artifact).unwrap(),
+    );
+    let trust = TrustedLogs::from_json(&std::fs::read(trusted_root).unwrap()).unwrap();
+    let opts = VerifyOptions::new().requiring_set(true);
+    c.bench_function(name, |bch| {
+        bch.iter(|| {
+            verify_bundle(
+                black_box(&bundle),
+                ArtifactInput::Bytes(&artifact),
+                &key,
+                &trust,
+                &opts,
+            )
+            .unwrap()
+        })
+    });
 }
 
 criterion_group!(benches, bench);
