@@ -71,3 +71,22 @@ pub fn pending(i: u64) -> PendingEntry {
 pub fn pending_range(start: u64, n: u64) -> Vec<PendingEntry> {
     (start..start + n).map(pending).collect()
 }
+
+/// Returns the resident memory of `process` (`"self"` or a pid) in KiB, now and at its peak
+/// (VmRSS, VmHWM from /proc), for the load generator's and the scale run's memory figures.
+///
+/// # Errors
+/// The process is gone, or /proc has no such fields.
+pub fn resident_memory(process: &str) -> anyhow::Result<(u64, u64)> {
+    use anyhow::Context as _;
+    let status = std::fs::read_to_string(format!("/proc/{process}/status"))?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .with_context(|| format!("no {name} in /proc/{process}/status"))
+    };
+    Ok((field("VmRSS:")?, field("VmHWM:")?))
+}

@@ -281,7 +281,10 @@ async fn main() -> anyhow::Result<()> {
         (Some(after), Some(before)) => Some((after - before) / n * 1e6),
         _ => None,
     };
-    let server_memory = server_memory(args.server_pid)?;
+    let server_memory = match args.server_pid {
+        Some(pid) => Some(cairn_bench::resident_memory(&pid.to_string())?),
+        None => None,
+    };
 
     let verified = verify_sample(&client, &base, &requests, &total.sample).await?;
     let accepted = total.created + total.duplicate;
@@ -445,21 +448,4 @@ async fn verify_sample(
         )?;
     }
     Ok(sample.len())
-}
-
-/// The server's VmRSS and VmHWM in KiB, from /proc, when its pid is given.
-fn server_memory(pid: Option<u32>) -> anyhow::Result<Option<(u64, u64)>> {
-    let Some(pid) = pid else {
-        return Ok(None);
-    };
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<u64>().ok())
-            .with_context(|| format!("no {name} in /proc/{pid}/status"))
-    };
-    Ok(Some((field("VmRSS:")?, field("VmHWM:")?)))
 }

@@ -13,8 +13,7 @@
 //!
 //! `cargo run --release -p cairn-bench --bin scale -- --sizes 100000,1000000,10000000`
 
-use anyhow::Context as _;
-use cairn_bench::{open_sequencer, pending_range, ENTRY_SIZE};
+use cairn_bench::{open_sequencer, pending_range, resident_memory, ENTRY_SIZE};
 use cairn_log::RedbStore;
 use clap::Parser;
 use std::path::{Path, PathBuf};
@@ -54,7 +53,7 @@ fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let mut seq = open_sequencer(RedbStore::open_with_cache(db, args.cache_mib << 20)?);
         let seconds = t.elapsed().as_secs_f64();
-        let (_, hwm) = memory()?;
+        let (_, hwm) = resident_memory("self")?;
         let size = seq.published().size;
         let mut at = size;
         while at < size + args.append {
@@ -62,7 +61,7 @@ fn main() -> anyhow::Result<()> {
             seq.integrate(&pending_range(at, n))?;
             at += n;
         }
-        let (rss, _) = memory()?;
+        let (rss, _) = resident_memory("self")?;
         println!("{size} {seconds} {hwm} {rss}");
         return Ok(());
     }
@@ -92,7 +91,7 @@ fn main() -> anyhow::Result<()> {
             size += n;
         }
         let build_seconds = started.elapsed().as_secs_f64();
-        let (rss, hwm) = memory()?;
+        let (rss, hwm) = resident_memory("self")?;
         let file = std::fs::metadata(&db)?;
         let disk = std::os::unix::fs::MetadataExt::blocks(&file) * 512;
         let per_entry = disk as f64 / size as f64;
@@ -176,21 +175,4 @@ fn restart(db: &Path, size: u64, cache_mib: usize, append: u64) -> anyhow::Resul
         f[0]
     );
     Ok((f[1].parse()?, f[2].parse()?, f[3].parse()?))
-}
-
-/// Returns this process's VmRSS and VmHWM in KiB.
-fn memory() -> anyhow::Result<(u64, u64)> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let field = |name: &str| -> anyhow::Result<u64> {
-        let line = status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .with_context(|| format!("no {name} in /proc/self/status"))?;
-        Ok(line
-            .split_whitespace()
-            .nth(1)
-            .context("empty field")?
-            .parse()?)
-    };
-    Ok((field("VmRSS:")?, field("VmHWM:")?))
 }
